@@ -1,0 +1,1 @@
+"""REST transport under /api/v1: thin handlers over services."""

@@ -1,0 +1,149 @@
+"""The composition root: build_app(settings) wires every service and owns their lifecycles."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import redis.asyncio as aioredis
+import socketio
+from aiohttp import web
+
+from rtserver.api import admin, auth, devices, health
+from rtserver.api.keys import ACCOUNTS, DATABASE, REDIS, SETTINGS
+from rtserver.api.middleware import errors_middleware, security_headers_middleware
+from rtserver.api.openapi import openapi_document
+from rtserver.api.routing import RouteTable
+from rtserver.auth.passwords import PasswordHasher
+from rtserver.auth.throttle import Counters, LoginThrottle, MemoryCounters, RedisCounters
+from rtserver.auth.tokens import AccessTokens
+from rtserver.clock import Clock, SystemClock
+from rtserver.domain.login_throttle import ThrottlePolicy
+from rtserver.secret_keys import load_secret_keys
+from rtserver.services.accounts import AccountService
+from rtserver.settings import Settings
+from rtserver.store.database import Database
+from rtserver.store.migrate import migrate
+from signaling.bus import Bus, InProcessBus, RedisBus
+from signaling.connections import SocketConnections
+from signaling.root import RootNamespace
+from signaling.server import SocketServer
+
+log = logging.getLogger(__name__)
+
+ROUTE_TABLES: list[RouteTable] = [health.routes, auth.routes, devices.routes, admin.routes]
+SOCKETS = web.AppKey("sockets", SocketServer)
+ROOT_NAMESPACE = web.AppKey("root_namespace", RootNamespace)
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    clock = clock or SystemClock()
+    keys = load_secret_keys(settings)
+    database = Database(settings.effective_database_url, echo=settings.database_echo)
+
+    redis: aioredis.Redis | None = None
+    bus: Bus
+    counters: Counters
+    if settings.redis_url:
+        redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=5,
+                                        socket_connect_timeout=5, health_check_interval=15)
+        bus = RedisBus(redis, settings.redis_prefix)
+        counters = RedisCounters(redis, f"{settings.redis_prefix}:")
+        manager: socketio.AsyncManager = socketio.AsyncRedisManager(
+            settings.redis_url, channel=f"{settings.redis_prefix}:socketio"
+        )
+    else:
+        bus = InProcessBus()
+        counters = MemoryCounters(clock)
+        manager = socketio.AsyncManager()
+
+    sio = SocketServer(
+        auth_timeout=settings.socket_auth_timeout_seconds,
+        async_mode="aiohttp",
+        client_manager=manager,
+        transports=["polling", "websocket"] if settings.socketio_polling else ["websocket"],
+        cors_allowed_origins=_origin_check(settings.allowed_origins),
+        max_http_buffer_size=settings.socket_max_message_bytes,
+        http_compression=False,
+        ping_interval=20,
+        ping_timeout=20,
+    )
+    hasher = PasswordHasher(settings.password_hash_concurrency)
+    accounts = AccountService(
+        database,
+        hasher,
+        AccessTokens(keys.token_signing_key, timedelta(seconds=settings.access_token_ttl_seconds)),
+        LoginThrottle(
+            counters,
+            ThrottlePolicy(
+                window_seconds=settings.login_throttle_window_seconds,
+                max_failures_per_account=settings.login_max_failures_per_account,
+                max_attempts_per_ip=settings.login_max_attempts_per_ip,
+            ),
+        ),
+        SocketConnections(sio, bus),
+        clock,
+        refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
+        password_min_length=settings.password_min_length,
+    )
+    root = RootNamespace(sio, accounts, clock, settings.socket_reauth_grace_seconds)
+    sio.register_namespace(root)
+
+    app = web.Application(
+        client_max_size=settings.rest_max_body_bytes,
+        middlewares=[errors_middleware, security_headers_middleware],
+    )
+    app[SETTINGS] = settings
+    app[DATABASE] = database
+    app[ACCOUNTS] = accounts
+    app[SOCKETS] = sio
+    app[ROOT_NAMESPACE] = root
+    if redis is not None:
+        app[REDIS] = redis
+
+    for table in ROUTE_TABLES:
+        table.install(app)
+    document = openapi_document(ROUTE_TABLES)
+
+    async def openapi(_: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get("/api/v1/openapi.json", openapi)
+    sio.attach(app, socketio_path="socket.io")
+
+    async def store_lifecycle(_: web.Application) -> AsyncIterator[None]:
+        if database.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            await migrate(database)
+        yield
+        await database.close()
+        hasher.close()
+
+    async def bus_lifecycle(_: web.Application) -> AsyncIterator[None]:
+        await bus.start()
+        yield
+        await bus.stop()
+        await sio.shutdown()
+        if redis is not None:
+            await redis.aclose()
+
+    async def drain_sockets(_: web.Application) -> None:
+        # aiohttp has already stopped accepting connections when on_shutdown runs.
+        await sio.cancel_deadlines()
+        await root.close_all(reconnect_in_ms=int(settings.shutdown_grace_seconds * 1000))
+
+    app.cleanup_ctx.append(store_lifecycle)
+    app.cleanup_ctx.append(bus_lifecycle)
+    app.on_shutdown.append(drain_sockets)
+    return app
+
+
+def _origin_check(allowed: list[str]):  # type: ignore[no-untyped-def]
+    """engine.io treats an empty list as "no check at all"; a callable never does."""
+    allowed_set = frozenset(allowed)
+
+    def check(origin: str | None) -> bool:
+        return origin in allowed_set
+
+    return check

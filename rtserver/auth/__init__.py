@@ -1,0 +1,1 @@
+"""Authentication primitives: password hashing, tokens, login throttling (all via pynacl)."""

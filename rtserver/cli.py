@@ -1,0 +1,164 @@
+"""The `rtserver` command: serve, migrate, create-user, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import secrets
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from rtserver.app import build_app
+from rtserver.api.keys import ACCOUNTS
+from rtserver.demo import seed_demo
+from rtserver.domain.accounts import Role
+from rtserver.errors import AppError
+from rtserver.logs import configure_logging
+from rtserver.settings import ConfigError, Settings, load_settings
+from rtserver.store.migrate import migrate
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rtserver", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--demo", action="store_true", help="seed demo users first, print logins")
+    sub.add_parser("migrate", help="apply database migrations")
+    create = sub.add_parser("create-user", help="create an account of any role")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--login", required=True)
+    create.add_argument("--display-name", required=True)
+    create.add_argument(
+        "--password-stdin", action="store_true",
+        help="read the password from stdin (else prompt; empty prompt generates one)",
+    )
+    sub.add_parser("demo", help="seed demo users and print their logins")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None) is not None:
+        overrides["port"] = args.port
+    try:
+        settings = load_settings(**overrides)
+    except ConfigError as exc:
+        print(f"rtserver: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        if args.command == "serve":
+            return _serve(settings, demo=args.demo)
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if args.command == "create-user":
+            return asyncio.run(_create_user(settings, args))
+        return asyncio.run(_with_app(settings, _print_demo))
+    except ConfigError as exc:
+        print(f"rtserver: {exc}", file=sys.stderr)
+        return 2
+    except AppError as exc:
+        print(f"rtserver: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+
+
+async def _with_app(settings: Settings, action) -> int:  # type: ignore[no-untyped-def]
+    """Run a one-off action with the app's services started (store migrated on SQLite)."""
+    app = build_app(settings)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    try:
+        return int(await action(app, settings))
+    finally:
+        await runner.cleanup()
+
+
+async def _print_demo(app: web.Application, settings: Settings) -> int:
+    logins = await seed_demo(app[ACCOUNTS], settings.data_dir)
+    print("Demo logins (stored in", settings.data_dir / "demo-logins.json", "):")
+    for entry in logins:
+        print(f"  {entry.role:<10} login={entry.login:<16} password={entry.password}")
+    print(f"Server: {settings.public_url}  API: {settings.public_url}/api/v1/openapi.json")
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from rtserver.store.database import Database
+
+    database = Database(settings.effective_database_url)
+    try:
+        await migrate(database)
+    finally:
+        await database.close()
+    print("database is at the latest migration")
+    return 0
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        generated = False
+    else:
+        password = getpass.getpass("password (empty to generate): ")
+        generated = not password
+        password = password or secrets.token_urlsafe(12)
+
+    async def create(app: web.Application, _: Settings) -> int:
+        user = await app[ACCOUNTS].create_user(
+            args.login, password, args.display_name, Role(args.role)
+        )
+        print(f"created {user.role.value} {user.login} id={user.id}")
+        if generated:
+            print(f"password: {password}")
+        return 0
+
+    return await _with_app(settings, create)
+
+
+def _serve(settings: Settings, *, demo: bool) -> int:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    if demo:
+        asyncio.run(_with_app(settings, _print_demo))
+    if not settings.uses_sqlite:
+        asyncio.run(_check_migrated(settings))
+    web.run_app(
+        build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=settings.shutdown_grace_seconds,
+        access_log=None,
+        print=lambda msg: print(msg, flush=True),
+    )
+    return 0
+
+
+async def _check_migrated(settings: Settings) -> None:
+    from rtserver.store.database import Database
+    from rtserver.store.migrate import current_revision, head_revision
+
+    database = Database(settings.effective_database_url)
+    try:
+        current = await current_revision(database)
+    finally:
+        await database.close()
+    if current != head_revision():
+        raise ConfigError(
+            f"database_url: database is at {current or 'no'} migration, expected "
+            f"{head_revision()}; run `rtserver migrate` first"
+        )
+
+
+

@@ -1,0 +1,54 @@
+"""Demo data: a counselor, a client, an ops user and an admin with generated passwords.
+
+The passwords are generated on first run and kept in data_dir/demo-logins.json (mode 0600)
+so that re-running prints the same logins. Nothing here is committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from rtserver.domain.accounts import Role
+from rtserver.errors import Conflict
+from rtserver.services.accounts import AccountService
+
+DEMO_USERS = (
+    ("demo.counselor", "Dr. Sari (demo counselor)", Role.COUNSELOR),
+    ("demo.client", "Bintang (demo client)", Role.CLIENT),
+    ("demo.ops", "Ops (demo)", Role.OPS),
+    ("demo.admin", "Admin (demo)", Role.ADMIN),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    login: str
+    password: str
+    role: str
+
+
+async def seed_demo(accounts: AccountService, data_dir: Path) -> list[DemoLogin]:
+    path = data_dir / "demo-logins.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    logins = []
+    for login, display_name, role in DEMO_USERS:
+        password = stored.get(login) or secrets.token_urlsafe(12)
+        try:
+            await accounts.create_user(login, password, display_name, role)
+        except Conflict:
+            if login not in stored:
+                raise RuntimeError(
+                    f"{login} exists but its password is not in {path}; "
+                    "reset it with `rtserver create-user` or use a fresh data_dir"
+                ) from None
+        stored[login] = password
+        logins.append(DemoLogin(login, password, role.value))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(stored, handle, indent=2)
+    return logins

@@ -1,0 +1,1 @@
+"""Use cases: each service takes its collaborators in __init__ and raises AppError subclasses."""

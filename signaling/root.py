@@ -1,0 +1,141 @@
+"""The `/` namespace: authenticated CONNECT, token renewal, and socket bookkeeping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from pydantic import BaseModel, ConfigDict, Field
+
+from rtserver.clock import Clock
+from rtserver.domain.accounts import Principal
+from rtserver.errors import AppError, Forbidden, Unauthenticated
+from rtserver.services.accounts import AccountService
+from signaling import events
+from signaling.acks import SocketSessions, acked
+from signaling.rooms import device_room, user_room
+from signaling.server import SocketServer
+
+log = logging.getLogger(__name__)
+
+
+class RenewPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=1, max_length=2048)
+
+
+class EmptyPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class SocketState:
+    principal: Principal
+    expired: bool = False
+    watchdog: asyncio.Task[None] | None = None
+
+
+class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[misc]
+    def __init__(
+        self, sio: SocketServer, accounts: AccountService, clock: Clock, reauth_grace: float
+    ) -> None:
+        super().__init__("/")
+        self._sio = sio
+        self._accounts = accounts
+        self._clock = clock
+        self._reauth_grace = reauth_grace
+        self._sockets: dict[str, SocketState] = {}
+
+    def principal(self, sid: str, *, allow_expired: bool = False) -> Principal:
+        state = self._sockets.get(sid)
+        if state is None:
+            raise Unauthenticated("socket is not authenticated", code="unauthenticated")
+        if state.expired and not allow_expired:
+            raise Unauthenticated(
+                "access token expired; send auth.renew with a fresh token", code="token_expired"
+            )
+        return state.principal
+
+    def connected_count(self) -> int:
+        return len(self._sockets)
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            if token is None:
+                raise Unauthenticated(
+                    "connect with auth: {token: <access token>}", code="unauthenticated"
+                )
+            principal = await self._accounts.authenticate(token)
+        except AppError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()) from exc
+        state = SocketState(principal=principal)
+        self._sockets[sid] = state
+        await self._sio.enter_room(sid, user_room(principal.user_id))
+        await self._sio.enter_room(sid, device_room(principal.device_id))
+        state.watchdog = asyncio.create_task(self._watch_expiry(sid, state))
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        state = self._sockets.pop(sid, None)
+        if state and state.watchdog:
+            state.watchdog.cancel()
+
+    @acked(RenewPayload, allow_expired=True)
+    async def on_auth_renew(
+        self, sid: str, principal: Principal, payload: RenewPayload
+    ) -> dict[str, Any]:
+        renewed = await self._accounts.authenticate(payload.token)
+        if (renewed.user_id, renewed.device_id) != (principal.user_id, principal.device_id):
+            raise Forbidden("token belongs to another device", code="token_mismatch")
+        state = self._sockets[sid]
+        if state.watchdog:
+            state.watchdog.cancel()
+        state.principal, state.expired = renewed, False
+        state.watchdog = asyncio.create_task(self._watch_expiry(sid, state))
+        return {"expires_at": renewed.expires_at.isoformat()}
+
+    @acked(EmptyPayload)
+    async def on_session_info(
+        self, sid: str, principal: Principal, payload: EmptyPayload
+    ) -> dict[str, Any]:
+        return {
+            "user_id": principal.user_id,
+            "device_id": principal.device_id,
+            "role": principal.role.value,
+            "expires_at": principal.expires_at.isoformat(),
+        }
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        # Protocol names contain dots (auth.renew); python-socketio maps them to on_<event>.
+        return await super().trigger_event(event.replace(".", "_"), *args)
+
+    async def _watch_expiry(self, sid: str, state: SocketState) -> None:
+        """At expiry tell the client; if it does not renew within the grace, close."""
+        delay = (state.principal.expires_at - self._clock.now()).total_seconds()
+        await asyncio.sleep(max(delay, 0))
+        state.expired = True
+        await self._sio.emit(
+            events.AUTH_EXPIRED,
+            {"code": "token_expired", "message": "access token expired; send auth.renew"},
+            to=sid,
+        )
+        await asyncio.sleep(self._reauth_grace)
+        log.info("closing a socket whose token expired without renewal")
+        await self._sio.emit(events.SESSION_CLOSED, {"reason": "token_expired"}, to=sid)
+        await self._sio.disconnect(sid)
+
+    async def close_all(self, reconnect_in_ms: int) -> None:
+        """On shutdown: ask every local socket to reconnect (to another node), then close."""
+        for sid, state in list(self._sockets.items()):
+            if state.watchdog:
+                state.watchdog.cancel()
+            with contextlib.suppress(Exception):
+                await self._sio.emit(
+                    events.SERVER_SHUTDOWN, {"reconnect": True, "after_ms": reconnect_in_ms},
+                    to=sid,
+                )
+                await self._sio.disconnect(sid)

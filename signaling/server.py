@@ -1,0 +1,71 @@
+"""The Socket.IO server: WebSocket-only by default, Origin allow-list, auth deadline, no deflate."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import socketio
+from aiohttp.web import WebSocketResponse
+from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
+
+log = logging.getLogger(__name__)
+
+
+class _PlainWebSocket(EngineIOWebSocket):  # type: ignore[misc]
+    """engine.io's aiohttp WebSocket with per-message deflate off (CPU, and compression side
+    channels on encrypted payloads are not worth it) and our size limit."""
+
+    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=False
+        )
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+
+class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """Adds what python-socketio lacks: an engine.io connection that has not completed an
+    authenticated Socket.IO CONNECT within `auth_timeout` seconds is closed."""
+
+    def __init__(self, *, auth_timeout: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._auth_timeout = auth_timeout
+        self._deadlines: dict[str, asyncio.Task[None]] = {}
+        # engine.io picks its WebSocket class from this table; there is no public option for
+        # aiohttp's `compress` flag.
+        self.eio._async = dict(self.eio._async, websocket=_PlainWebSocket)
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        result = await super()._handle_eio_connect(eio_sid, environ)
+        self._deadlines[eio_sid] = asyncio.create_task(self._enforce_auth_deadline(eio_sid))
+        return result
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
+        task = self._deadlines.pop(eio_sid, None)
+        if task:
+            task.cancel()
+        await super()._handle_eio_disconnect(eio_sid, reason)
+
+    async def _enforce_auth_deadline(self, eio_sid: str) -> None:
+        await asyncio.sleep(self._auth_timeout)
+        self._deadlines.pop(eio_sid, None)
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        if sid is None or not self.manager.is_connected(sid, "/"):
+            log.info("closing a connection that did not authenticate in time")
+            with contextlib.suppress(Exception):
+                await self.eio.disconnect(eio_sid)
+
+    async def cancel_deadlines(self) -> None:
+        for task in self._deadlines.values():
+            task.cancel()
+        self._deadlines.clear()
+
+    def local_sids(self, room: str | None = None) -> list[str]:
+        """Sockets of this node in a room (all of this node's sockets for None)."""
+        return [sid for sid, _ in self.manager.get_participants("/", room)]

@@ -46,8 +46,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
     bus: Bus
     counters: Counters
     if settings.redis_url:
-        redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=5,
-                                        socket_connect_timeout=5, health_check_interval=15)
+        redis = aioredis.Redis.from_url(
+            settings.redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=15
+        )
         bus = RedisBus(redis, settings.redis_prefix)
         counters = RedisCounters(redis, f"{settings.redis_prefix}:")
         manager: socketio.AsyncManager = socketio.AsyncRedisManager(

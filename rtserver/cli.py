@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from rtserver.app import build_app
 from rtserver.api.keys import ACCOUNTS
+from rtserver.app import build_app
 from rtserver.demo import seed_demo
 from rtserver.domain.accounts import Role
 from rtserver.errors import AppError
@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--login", required=True)
     create.add_argument("--display-name", required=True)
     create.add_argument(
-        "--password-stdin", action="store_true",
+        "--password-stdin",
+        action="store_true",
         help="read the password from stdin (else prompt; empty prompt generates one)",
     )
     sub.add_parser("demo", help="seed demo users and print their logins")
@@ -159,6 +160,3 @@ async def _check_migrated(settings: Settings) -> None:
             f"database_url: database is at {current or 'no'} migration, expected "
             f"{head_revision()}; run `rtserver migrate` first"
         )
-
-
-

@@ -6,6 +6,7 @@ so that re-running prints the same logins. Nothing here is committed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -31,9 +32,20 @@ class DemoLogin:
     role: str
 
 
+def _read_stored(path: Path) -> dict[str, str]:
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def _write_stored(path: Path, stored: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(stored, handle, indent=2)
+
+
 async def seed_demo(accounts: AccountService, data_dir: Path) -> list[DemoLogin]:
     path = data_dir / "demo-logins.json"
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    stored = await asyncio.to_thread(_read_stored, path)
     logins = []
     for login, display_name, role in DEMO_USERS:
         password = stored.get(login) or secrets.token_urlsafe(12)
@@ -47,8 +59,5 @@ async def seed_demo(accounts: AccountService, data_dir: Path) -> list[DemoLogin]
                 ) from None
         stored[login] = password
         logins.append(DemoLogin(login, password, role.value))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(stored, handle, indent=2)
+    await asyncio.to_thread(_write_stored, path, stored)
     return logins

@@ -33,14 +33,19 @@ def load_secret_keys(settings: Settings) -> SecretKeys:
     return SecretKeys(
         token_signing_key=_decode_key(
             "token_signing_key",
-            _resolve(settings, "token_signing_key", settings.token_signing_key,
-                     settings.token_signing_key_file),
+            _resolve(
+                settings,
+                "token_signing_key",
+                settings.token_signing_key,
+                settings.token_signing_key_file,
+            ),
         ),
         data_key=_decode_key(
             "data_key", _resolve(settings, "data_key", settings.data_key, settings.data_key_file)
         ),
-        turn_secret=_resolve(settings, "turn_secret", settings.turn_secret,
-                             settings.turn_secret_file),
+        turn_secret=_resolve(
+            settings, "turn_secret", settings.turn_secret, settings.turn_secret_file
+        ),
     )
 
 

@@ -79,7 +79,11 @@ class RedisBus:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="redis-bus")
-        await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+        try:
+            await asyncio.wait_for(self._subscribed.wait(), timeout=2)
+        except TimeoutError:
+            # Start anyway: /readyz reports Redis down, and the listener keeps retrying.
+            log.warning("bus: Redis not reachable at start; retrying in the background")
 
     async def stop(self) -> None:
         if self._task:

@@ -135,7 +135,8 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
                 state.watchdog.cancel()
             with contextlib.suppress(Exception):
                 await self._sio.emit(
-                    events.SERVER_SHUTDOWN, {"reconnect": True, "after_ms": reconnect_in_ms},
+                    events.SERVER_SHUTDOWN,
+                    {"reconnect": True, "after_ms": reconnect_in_ms},
                     to=sid,
                 )
                 await self._sio.disconnect(sid)

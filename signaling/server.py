@@ -58,8 +58,17 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
         if sid is None or not self.manager.is_connected(sid, "/"):
             log.info("closing a connection that did not authenticate in time")
-            with contextlib.suppress(Exception):
-                await self.eio.disconnect(eio_sid)
+            await self._hard_close(eio_sid)
+
+    async def _hard_close(self, eio_sid: str) -> None:
+        """engine.io's disconnect only sends a CLOSE packet and waits for the client to hang up;
+        a client that ignores it would hold the connection. Unblocking the writer with None makes
+        engine.io close the WebSocket itself."""
+        socket = self.eio.sockets.get(eio_sid)
+        with contextlib.suppress(Exception):
+            await self.eio.disconnect(eio_sid)
+        if socket is not None:
+            await socket.queue.put(None)
 
     async def cancel_deadlines(self) -> None:
         for task in self._deadlines.values():

@@ -21,22 +21,30 @@ class CreateUserBody(BaseModel):
 
 
 @routes.route(
-    "POST", "/api/v1/admin/users", summary="Create an account of any role",
-    body=CreateUserBody, response=UserOut, roles={Role.ADMIN}, status=201,
+    "POST",
+    "/api/v1/admin/users",
+    summary="Create an account of any role",
+    body=CreateUserBody,
+    response=UserOut,
+    roles={Role.ADMIN},
+    status=201,
     errors=("invalid_login", "weak_password", "login_taken"),
 )
 async def create_user(call: Call[CreateUserBody]) -> UserOut:
     b = call.body
-    user = await call.request.app[ACCOUNTS].create_user(b.login, b.password, b.display_name,
-                                                        b.role)
+    user = await call.request.app[ACCOUNTS].create_user(b.login, b.password, b.display_name, b.role)
     return UserOut(id=user.id, login=user.login, display_name=user.display_name, role=user.role)
 
 
 @routes.route(
-    "POST", "/api/v1/admin/users/{user_id}/disable",
+    "POST",
+    "/api/v1/admin/users/{user_id}/disable",
     summary="Disable an account: all its devices are revoked and sockets closed at once",
-    roles={Role.ADMIN}, status=204, errors=("user_not_found", "cannot_disable_self"),
+    roles={Role.ADMIN},
+    status=204,
+    errors=("user_not_found", "cannot_disable_self"),
 )
 async def disable_user(call: Call[None]) -> None:
-    await call.request.app[ACCOUNTS].disable_user(call.principal,
-                                                  call.request.match_info["user_id"])
+    await call.request.app[ACCOUNTS].disable_user(
+        call.principal, call.request.match_info["user_id"]
+    )

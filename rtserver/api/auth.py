@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,7 +50,7 @@ class SessionOut(BaseModel):
     access_expires_at: datetime
     refresh_token: str
     refresh_expires_at: datetime
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type name
 
 
 def session_out(session: AuthSession) -> SessionOut:
@@ -68,13 +69,18 @@ def session_out(session: AuthSession) -> SessionOut:
     )
 
 
-def client_ip(call: Call[object]) -> str:
+def client_ip(call: Call[Any]) -> str:
     return call.request.remote or "unknown"
 
 
 @routes.route(
-    "POST", "/api/v1/auth/register", summary="Register a client account and sign in a device",
-    body=RegisterBody, response=SessionOut, roles=None, status=201,
+    "POST",
+    "/api/v1/auth/register",
+    summary="Register a client account and sign in a device",
+    body=RegisterBody,
+    response=SessionOut,
+    roles=None,
+    status=201,
     errors=("invalid_login", "weak_password", "login_taken", "too_many_attempts"),
 )
 async def register(call: Call[RegisterBody]) -> SessionOut:
@@ -87,21 +93,28 @@ async def register(call: Call[RegisterBody]) -> SessionOut:
 
 
 @routes.route(
-    "POST", "/api/v1/auth/login", summary="Sign in; each login names a new device",
-    body=LoginBody, response=SessionOut, roles=None,
+    "POST",
+    "/api/v1/auth/login",
+    summary="Sign in; each login names a new device",
+    body=LoginBody,
+    response=SessionOut,
+    roles=None,
     errors=("invalid_credentials", "account_disabled", "too_many_attempts"),
 )
 async def login(call: Call[LoginBody]) -> SessionOut:
     b = call.body
     return session_out(
-        await call.request.app[ACCOUNTS].login(b.login, b.password, b.device_name,
-                                               client_ip(call))
+        await call.request.app[ACCOUNTS].login(b.login, b.password, b.device_name, client_ip(call))
     )
 
 
 @routes.route(
-    "POST", "/api/v1/auth/refresh", summary="Rotate a refresh token for a new access token",
-    body=RefreshBody, response=SessionOut, roles=None,
+    "POST",
+    "/api/v1/auth/refresh",
+    summary="Rotate a refresh token for a new access token",
+    body=RefreshBody,
+    response=SessionOut,
+    roles=None,
     errors=("invalid_refresh_token", "refresh_token_reused", "account_disabled"),
 )
 async def refresh(call: Call[RefreshBody]) -> SessionOut:
@@ -109,8 +122,10 @@ async def refresh(call: Call[RefreshBody]) -> SessionOut:
 
 
 @routes.route(
-    "POST", "/api/v1/auth/logout",
-    summary="Sign this device out: revoke its tokens and close its sockets", status=204,
+    "POST",
+    "/api/v1/auth/logout",
+    summary="Sign this device out: revoke its tokens and close its sockets",
+    status=204,
 )
 async def logout(call: Call[None]) -> None:
     await call.request.app[ACCOUNTS].logout(call.principal)

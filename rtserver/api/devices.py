@@ -32,8 +32,12 @@ async def list_devices(call: Call[None]) -> DeviceList:
     return DeviceList(
         devices=[
             DeviceOut(
-                id=d.id, name=d.name, created_at=d.created_at, last_seen_at=d.last_seen_at,
-                revoked_at=d.revoked_at, current=d.id == principal.device_id,
+                id=d.id,
+                name=d.name,
+                created_at=d.created_at,
+                last_seen_at=d.last_seen_at,
+                revoked_at=d.revoked_at,
+                current=d.id == principal.device_id,
             )
             for d in devices
         ]
@@ -41,9 +45,11 @@ async def list_devices(call: Call[None]) -> DeviceList:
 
 
 @routes.route(
-    "DELETE", "/api/v1/devices/{device_id}",
+    "DELETE",
+    "/api/v1/devices/{device_id}",
     summary="Revoke one of my devices: its tokens stop working and its sockets close",
-    status=204, errors=("device_not_found",),
+    status=204,
+    errors=("device_not_found",),
 )
 async def revoke_device(call: Call[None]) -> None:
     await call.request.app[ACCOUNTS].revoke_device(

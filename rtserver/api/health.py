@@ -28,8 +28,12 @@ async def healthz(call: Call[None]) -> Health:
 
 
 @routes.route(
-    "GET", "/readyz", summary="The store (and Redis, when configured) answer",
-    response=Readiness, roles=None, errors=("not_ready",),
+    "GET",
+    "/readyz",
+    summary="The store (and Redis, when configured) answer",
+    response=Readiness,
+    roles=None,
+    errors=("not_ready",),
 )
 async def readyz(call: Call[None]) -> Readiness:
     app = call.request.app

@@ -60,7 +60,7 @@ def openapi_document(tables: list[RouteTable]) -> dict[str, Any]:
     }
 
 
-def _operation(route: Route, refs: dict[type[BaseModel], Any]) -> dict[str, Any]:
+def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": route.summary,
         "operationId": route.handler.__name__,
@@ -84,8 +84,10 @@ def _operation(route: Route, refs: dict[type[BaseModel], Any]) -> dict[str, Any]
     ok: dict[str, Any] = {"description": "success"}
     if route.response is not None:
         ok["content"] = {"application/json": {"schema": refs[route.response]}}
-    op["responses"][str(route.status if route.response else route.status)] = ok
-    error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    op["responses"][str(route.status)] = ok
+    error_ref = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    }
     errors = dict(_COMMON_ERRORS) if route.body else {}
     if route.roles is not None:
         errors[401] = "unauthenticated, invalid_token, token_expired, device_revoked"
@@ -99,9 +101,15 @@ def _operation(route: Route, refs: dict[type[BaseModel], Any]) -> dict[str, Any]
 
 
 _STATUS_BY_CODE = {
-    "invalid_credentials": 401, "invalid_refresh_token": 401, "refresh_token_reused": 401,
-    "account_disabled": 403, "login_taken": 409, "too_many_attempts": 429,
-    "device_not_found": 404, "user_not_found": 404, "not_ready": 503,
+    "invalid_credentials": 401,
+    "invalid_refresh_token": 401,
+    "refresh_token_reused": 401,
+    "account_disabled": 403,
+    "login_taken": 409,
+    "too_many_attempts": 429,
+    "device_not_found": 404,
+    "user_not_found": 404,
+    "not_ready": 503,
 }
 
 

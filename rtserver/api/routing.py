@@ -59,8 +59,11 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
 
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     if request.content_type != "application/json":
-        raise Invalid("send a JSON body with Content-Type: application/json",
-                      code="unsupported_media_type", status=415)
+        raise Invalid(
+            "send a JSON body with Content-Type: application/json",
+            code="unsupported_media_type",
+            status=415,
+        )
     raw = await request.read()  # bounded by client_max_size -> 413
     try:
         data = json.loads(raw)
@@ -69,8 +72,11 @@ async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise Invalid("request body failed validation", code="invalid_request",
-                      details=validation_details(exc)) from exc
+        raise Invalid(
+            "request body failed validation",
+            code="invalid_request",
+            details=validation_details(exc),
+        ) from exc
 
 
 def bearer_token(request: web.Request) -> str:
@@ -100,8 +106,18 @@ class RouteTable:
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.routes.append(
-                Route(method, path, handler, summary, body, response,
-                      None if roles is None else frozenset(roles), status, self.tag, errors)
+                Route(
+                    method,
+                    path,
+                    handler,
+                    summary,
+                    body,
+                    response,
+                    None if roles is None else frozenset(roles),
+                    status,
+                    self.tag,
+                    errors,
+                )
             )
             return handler
 
@@ -124,9 +140,7 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
         result = await route.handler(Call(request, body, caller))
         if result is None:
             return web.Response(status=204)
-        return web.json_response(
-            result.model_dump(mode="json"), status=route.status, dumps=_dumps
-        )
+        return web.json_response(result.model_dump(mode="json"), status=route.status, dumps=_dumps)
 
     return handle
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import nacl.exceptions
 import nacl.pwhash
+
+T = TypeVar("T")
 
 
 class PasswordHasher:
@@ -51,7 +55,7 @@ class PasswordHasher:
         except nacl.exceptions.InvalidkeyError:
             return False
 
-    async def _run(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         async with self._slots:
             return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 

@@ -39,7 +39,9 @@ class AccessTokens:
     def ttl(self) -> timedelta:
         return self._ttl
 
-    def issue(self, user_id: str, device_id: str, role: Role, now: datetime) -> tuple[str, datetime]:
+    def issue(
+        self, user_id: str, device_id: str, role: Role, now: datetime
+    ) -> tuple[str, datetime]:
         expires_at = now + self._ttl
         claims = {
             "sub": user_id,

@@ -57,9 +57,7 @@ class AccountService:
         self._refresh_ttl = refresh_ttl
         self._password_min_length = password_min_length
 
-    async def create_user(
-        self, login: str, password: str, display_name: str, role: Role
-    ) -> User:
+    async def create_user(self, login: str, password: str, display_name: str, role: Role) -> User:
         normalized = normalize_login(login)
         if not login_is_valid(normalized):
             raise Invalid(
@@ -185,7 +183,11 @@ class AccountService:
         name = " ".join(device_name.split()) or "device"
         now = self._clock.now()
         device = Device(
-            id=new_id(), user_id=user.id, name=name, created_at=now, last_seen_at=now,
+            id=new_id(),
+            user_id=user.id,
+            name=name,
+            created_at=now,
+            last_seen_at=now,
             revoked_at=None,
         )
         await tx.devices.add(device)

@@ -64,15 +64,19 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Transaction]:
         """A read-write transaction: committed on success, rolled back on any exception."""
-        async with AsyncSession(self._writer, expire_on_commit=False) as session:
-            async with session.begin():
-                yield Transaction(session)
+        async with (
+            AsyncSession(self._writer, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield Transaction(session)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Transaction]:
-        async with AsyncSession(self._reader, expire_on_commit=False) as session:
-            async with session.begin():
-                yield Transaction(session)
+        async with (
+            AsyncSession(self._reader, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield Transaction(session)
 
     async def ping(self) -> None:
         async with self._reader.connect() as conn:

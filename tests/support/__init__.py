@@ -1,0 +1,1 @@
+"""Test support: services on this machine, running servers, and clients that speak to them."""

@@ -11,7 +11,7 @@ import socketio
 from aiohttp import web
 
 from rtserver.api import admin, auth, devices, health
-from rtserver.api.keys import ACCOUNTS, DATABASE, REDIS, SETTINGS
+from rtserver.api.keys import ACCOUNTS, CONVERSATIONS, DATABASE, REDIS, SETTINGS
 from rtserver.api.middleware import errors_middleware, security_headers_middleware
 from rtserver.api.openapi import openapi_document
 from rtserver.api.routing import RouteTable
@@ -22,11 +22,13 @@ from rtserver.clock import Clock, SystemClock
 from rtserver.domain.login_throttle import ThrottlePolicy
 from rtserver.secret_keys import load_secret_keys
 from rtserver.services.accounts import AccountService
+from rtserver.services.conversations import ConversationService
 from rtserver.settings import Settings
 from rtserver.store.database import Database
 from rtserver.store.migrate import migrate
 from signaling.bus import Bus, InProcessBus, RedisBus
 from signaling.connections import SocketConnections
+from signaling.delivery import SocketDelivery
 from signaling.root import RootNamespace
 from signaling.server import SocketServer
 
@@ -88,6 +90,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
         password_min_length=settings.password_min_length,
     )
+    delivery = SocketDelivery(sio)
+    conversations = ConversationService(database, delivery, clock)
     root = RootNamespace(sio, accounts, clock, settings.socket_reauth_grace_seconds)
     sio.register_namespace(root)
 
@@ -98,6 +102,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
     app[SETTINGS] = settings
     app[DATABASE] = database
     app[ACCOUNTS] = accounts
+    app[CONVERSATIONS] = conversations
     app[SOCKETS] = sio
     app[ROOT_NAMESPACE] = root
     if redis is not None:

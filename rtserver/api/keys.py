@@ -6,10 +6,12 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from rtserver.services.accounts import AccountService
+from rtserver.services.conversations import ConversationService
 from rtserver.settings import Settings
 from rtserver.store.database import Database
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 ACCOUNTS = web.AppKey("accounts", AccountService)
+CONVERSATIONS = web.AppKey("conversations", ConversationService)
 REDIS = web.AppKey("redis", aioredis.Redis)

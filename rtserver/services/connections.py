@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 
 class LiveConnections(Protocol):
@@ -12,4 +13,11 @@ class LiveConnections(Protocol):
 
     async def close_user(self, user_id: str, reason: str) -> None:
         """Close every socket of a user, on every node."""
+        ...
+
+
+class Realtime(Protocol):
+    async def to_users(self, user_ids: Iterable[str], event: str, payload: dict[str, Any]) -> None:
+        """Deliver an event to every connected device of these users, on every node.
+        Best effort: whatever must not be lost is also in the store."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rtserver.store.accounts import DeviceRepository, RefreshTokenRepository, UserRepository
+from rtserver.store.chat import ConversationRepository, MessageRepository
 
 
 class Transaction:
@@ -13,3 +14,5 @@ class Transaction:
         self.users = UserRepository(session)
         self.devices = DeviceRepository(session)
         self.refresh_tokens = RefreshTokenRepository(session)
+        self.conversations = ConversationRepository(session)
+        self.messages = MessageRepository(session)

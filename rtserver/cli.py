@@ -148,15 +148,15 @@ def _serve(settings: Settings, *, demo: bool) -> int:
 
 async def _check_migrated(settings: Settings) -> None:
     from rtserver.store.database import Database
-    from rtserver.store.migrate import current_revision, head_revision
+    from rtserver.store.migrate import current_revisions, head_revisions
 
     database = Database(settings.effective_database_url)
     try:
-        current = await current_revision(database)
+        current = await current_revisions(database)
     finally:
         await database.close()
-    if current != head_revision():
+    if current != head_revisions():
         raise ConfigError(
-            f"database_url: database is at {current or 'no'} migration, expected "
-            f"{head_revision()}; run `rtserver migrate` first"
+            f"database_url: database is at {sorted(current) or 'no'} migration, expected "
+            f"{sorted(head_revisions())}; run `rtserver migrate` first"
         )

@@ -19,7 +19,7 @@ def alembic_config() -> Config:
     return config
 
 
-async def migrate(database: Database, revision: str = "head") -> None:
+async def migrate(database: Database, revision: str = "heads") -> None:
     config = alembic_config()
 
     def upgrade(connection: Connection) -> None:
@@ -30,17 +30,18 @@ async def migrate(database: Database, revision: str = "head") -> None:
         await connection.run_sync(upgrade)
 
 
-async def current_revision(database: Database) -> str | None:
+async def current_revisions(database: Database) -> frozenset[str]:
     from alembic.runtime.migration import MigrationContext
 
-    def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+    def read(connection: Connection) -> frozenset[str]:
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
 
     async with database.engine.connect() as connection:
         return await connection.run_sync(read)
 
 
-def head_revision() -> str | None:
+def head_revisions() -> frozenset[str]:
+    """Areas add their migrations on their own branches; all heads must be applied."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())

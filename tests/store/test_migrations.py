@@ -8,14 +8,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
 from rtserver.store.database import Database
-from rtserver.store.migrate import alembic_config, current_revision, head_revision, migrate
+from rtserver.store.migrate import alembic_config, current_revisions, head_revisions, migrate
 from rtserver.store.tables import Base
 
 
 async def test_down_and_up_again(database_url: str) -> None:
     database = Database(database_url)
     try:
-        assert await current_revision(database) == head_revision()
+        assert await current_revisions(database) == head_revisions()
 
         def downgrade(connection: Connection) -> None:
             config = alembic_config()
@@ -28,7 +28,7 @@ async def test_down_and_up_again(database_url: str) -> None:
             tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
         assert "users" not in tables
         await migrate(database)
-        assert await current_revision(database) == head_revision()
+        assert await current_revisions(database) == head_revisions()
     finally:
         await database.close()
 

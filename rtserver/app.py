@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -10,8 +12,8 @@ import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
-from rtserver.api import admin, auth, devices, health
-from rtserver.api.keys import ACCOUNTS, CONVERSATIONS, DATABASE, REDIS, SETTINGS
+from rtserver.api import admin, auth, conversations, devices, health
+from rtserver.api.keys import ACCOUNTS, CONVERSATIONS, DATABASE, MESSAGES, REDIS, SETTINGS
 from rtserver.api.middleware import errors_middleware, security_headers_middleware
 from rtserver.api.openapi import openapi_document
 from rtserver.api.routing import RouteTable
@@ -20,21 +22,33 @@ from rtserver.auth.throttle import Counters, LoginThrottle, MemoryCounters, Redi
 from rtserver.auth.tokens import AccessTokens
 from rtserver.clock import Clock, SystemClock
 from rtserver.domain.login_throttle import ThrottlePolicy
+from rtserver.protocol import SYNC_REQUIRED
 from rtserver.secret_keys import load_secret_keys
 from rtserver.services.accounts import AccountService
 from rtserver.services.conversations import ConversationService
+from rtserver.services.messages import MessageService
+from rtserver.services.presence import PresenceService
 from rtserver.settings import Settings
 from rtserver.store.database import Database
 from rtserver.store.migrate import migrate
+from rtserver.store.presence import MemoryPresence, PresenceStore, RedisPresence
 from signaling.bus import Bus, InProcessBus, RedisBus
+from signaling.chat import ChatEvents
 from signaling.connections import SocketConnections
 from signaling.delivery import SocketDelivery
+from signaling.presence import PresenceEvents
 from signaling.root import RootNamespace
 from signaling.server import SocketServer
 
 log = logging.getLogger(__name__)
 
-ROUTE_TABLES: list[RouteTable] = [health.routes, auth.routes, devices.routes, admin.routes]
+ROUTE_TABLES: list[RouteTable] = [
+    health.routes,
+    auth.routes,
+    devices.routes,
+    admin.routes,
+    conversations.routes,
+]
 SOCKETS = web.AppKey("sockets", SocketServer)
 ROOT_NAMESPACE = web.AppKey("root_namespace", RootNamespace)
 
@@ -91,9 +105,44 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         password_min_length=settings.password_min_length,
     )
     delivery = SocketDelivery(sio)
-    conversations = ConversationService(database, delivery, clock)
+    conversation_service = ConversationService(database, delivery, clock)
     root = RootNamespace(sio, accounts, clock, settings.socket_reauth_grace_seconds)
+    messages = MessageService(
+        database,
+        delivery,
+        counters,
+        clock,
+        max_per_user_per_minute=settings.chat_max_per_user_per_minute,
+        sync_page=settings.chat_sync_page,
+    )
+    root.add_group(
+        ChatEvents(
+            root,
+            sio,
+            messages,
+            conversation_service,
+            clock,
+            max_envelope_bytes=settings.chat_max_envelope_bytes,
+            rate=settings.chat_rate_per_connection,
+            burst=settings.chat_burst_per_connection,
+            typing_ttl_seconds=settings.typing_ttl_seconds,
+        )
+    )
+    presence_store: PresenceStore = (
+        RedisPresence(redis, settings.redis_prefix, clock) if redis else MemoryPresence(clock)
+    )
+    presence_events = PresenceEvents(
+        root, PresenceService(database, presence_store, delivery, settings.presence_ttl_seconds)
+    )
+    root.add_group(presence_events)
     sio.register_namespace(root)
+
+    async def resync_local_sockets() -> None:
+        # Fan-out published while this node was cut off from Redis never arrived here.
+        for sid, _ in root.local_principals():
+            await sio.emit(SYNC_REQUIRED, {"reason": "bus_reconnected"}, to=sid, ignore_queue=True)
+
+    bus.on_reconnect(resync_local_sockets)
 
     app = web.Application(
         client_max_size=settings.rest_max_body_bytes,
@@ -102,7 +151,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
     app[SETTINGS] = settings
     app[DATABASE] = database
     app[ACCOUNTS] = accounts
-    app[CONVERSATIONS] = conversations
+    app[CONVERSATIONS] = conversation_service
+    app[MESSAGES] = messages
     app[SOCKETS] = sio
     app[ROOT_NAMESPACE] = root
     if redis is not None:
@@ -134,6 +184,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         if redis is not None:
             await redis.aclose()
 
+    async def background_tasks(_: web.Application) -> AsyncIterator[None]:
+        heartbeat = asyncio.create_task(presence_events.heartbeat(), name="presence-heartbeat")
+        yield
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+
     async def drain_sockets(_: web.Application) -> None:
         # aiohttp has already stopped accepting connections when on_shutdown runs.
         await sio.cancel_deadlines()
@@ -141,6 +198,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
 
     app.cleanup_ctx.append(store_lifecycle)
     app.cleanup_ctx.append(bus_lifecycle)
+    app.cleanup_ctx.append(background_tasks)
     app.on_shutdown.append(drain_sockets)
     return app
 

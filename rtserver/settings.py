@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     rest_max_body_bytes: int = Field(ge=1024, le=64 * 1024 * 1024)
     shutdown_grace_seconds: float = Field(ge=0, le=120)
 
+    chat_max_envelope_bytes: int = Field(ge=1024, le=1024 * 1024)
+    chat_rate_per_connection: float = Field(gt=0)
+    chat_burst_per_connection: int = Field(ge=1)
+    chat_max_per_user_per_minute: int = Field(ge=1)
+    chat_sync_page: int = Field(ge=10, le=1000)
+    typing_ttl_seconds: float = Field(gt=0, le=60)
+    presence_ttl_seconds: int = Field(ge=10, le=3600)
+
     access_token_ttl_seconds: int = Field(ge=30, le=3600)
     refresh_token_ttl_days: int = Field(ge=1, le=365)
     password_min_length: int = Field(ge=8, le=128)

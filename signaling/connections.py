@@ -7,8 +7,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from rtserver.protocol import SESSION_CLOSED, TOPIC_CLOSE_SOCKETS
 from signaling.bus import Bus
-from signaling.events import SESSION_CLOSED, TOPIC_CLOSE_SOCKETS
 from signaling.rooms import device_room, user_room
 from signaling.server import SocketServer
 
@@ -41,5 +41,5 @@ class SocketConnections:
     async def _close_local(self, message: dict[str, Any]) -> None:
         room, reason = str(message["room"]), str(message["reason"])
         for sid in self._sio.local_sids(room):
-            await self._sio.emit(SESSION_CLOSED, {"reason": reason}, to=sid)
+            await self._sio.emit(SESSION_CLOSED, {"reason": reason}, to=sid, ignore_queue=True)
             await self._sio.disconnect(sid)

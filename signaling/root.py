@@ -11,12 +11,13 @@ from typing import Any
 import socketio
 from pydantic import BaseModel, ConfigDict, Field
 
+from rtserver import protocol as events
 from rtserver.clock import Clock
 from rtserver.domain.accounts import Principal
 from rtserver.errors import AppError, Forbidden, Unauthenticated
 from rtserver.services.accounts import AccountService
-from signaling import events
 from signaling.acks import SocketSessions, acked
+from signaling.group import EventGroup
 from signaling.rooms import device_room, user_room
 from signaling.server import SocketServer
 
@@ -49,6 +50,14 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
         self._clock = clock
         self._reauth_grace = reauth_grace
         self._sockets: dict[str, SocketState] = {}
+        self._groups: list[EventGroup] = []
+
+    def add_group(self, group: EventGroup) -> None:
+        self._groups.append(group)
+
+    def local_principals(self) -> list[tuple[str, Principal]]:
+        """This node's authenticated sockets."""
+        return [(sid, state.principal) for sid, state in self._sockets.items()]
 
     def principal(self, sid: str, *, allow_expired: bool = False) -> Principal:
         state = self._sockets.get(sid)
@@ -78,11 +87,20 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
         await self._sio.enter_room(sid, user_room(principal.user_id))
         await self._sio.enter_room(sid, device_room(principal.device_id))
         state.watchdog = asyncio.create_task(self._watch_expiry(sid, state))
+        for group in self._groups:
+            await group.socket_connected(sid, principal)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         state = self._sockets.pop(sid, None)
-        if state and state.watchdog:
+        if state is None:
+            return
+        if state.watchdog:
             state.watchdog.cancel()
+        for group in self._groups:
+            try:
+                await group.socket_disconnected(sid, state.principal)
+            except Exception:
+                log.exception("disconnect hook of %s failed", type(group).__name__)
 
     @acked(RenewPayload, allow_expired=True)
     async def on_auth_renew(
@@ -111,7 +129,17 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # Protocol names contain dots (auth.renew); python-socketio maps them to on_<event>.
-        return await super().trigger_event(event.replace(".", "_"), *args)
+        name = event.replace(".", "_")
+        if name in ("connect", "disconnect") or hasattr(self, f"on_{name}"):
+            return await super().trigger_event(name, *args)
+        for group in self._groups:
+            handler = getattr(group, f"on_{name}", None)
+            if handler is not None:
+                return await handler(*args)
+        return {
+            "ok": False,
+            "error": {"code": "unknown_event", "message": f"no such event: {event[:64]}"},
+        }
 
     async def _watch_expiry(self, sid: str, state: SocketState) -> None:
         """At expiry tell the client; if it does not renew within the grace, close."""
@@ -122,10 +150,13 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
             events.AUTH_EXPIRED,
             {"code": "token_expired", "message": "access token expired; send auth.renew"},
             to=sid,
+            ignore_queue=True,
         )
         await asyncio.sleep(self._reauth_grace)
         log.info("closing a socket whose token expired without renewal")
-        await self._sio.emit(events.SESSION_CLOSED, {"reason": "token_expired"}, to=sid)
+        await self._sio.emit(
+            events.SESSION_CLOSED, {"reason": "token_expired"}, to=sid, ignore_queue=True
+        )
         await self._sio.disconnect(sid)
 
     async def close_all(self, reconnect_in_ms: int) -> None:
@@ -138,5 +169,6 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
                     events.SERVER_SHUTDOWN,
                     {"reconnect": True, "after_ms": reconnect_in_ms},
                     to=sid,
+                    ignore_queue=True,
                 )
                 await self._sio.disconnect(sid)

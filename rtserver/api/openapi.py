@@ -67,12 +67,19 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         "tags": [route.tag],
         "responses": {},
     }
-    params = re.findall(r"{(\w+)}", route.path)
-    if params:
-        op["parameters"] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-            for p in params
+    parameters: list[dict[str, Any]] = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+        for p in re.findall(r"{(\w+)}", route.path)
+    ]
+    if route.query is not None:
+        schema = route.query.model_json_schema()
+        required = set(schema.get("required", []))
+        parameters += [
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()
         ]
+    if parameters:
+        op["parameters"] = parameters
     if route.roles is not None:
         op["security"] = [{"bearer": []}]
         op["x-roles"] = sorted(role.value for role in route.roles)

@@ -25,6 +25,7 @@ class Call(Generic[B]):
     request: web.Request
     body: B
     caller: Principal | None
+    query: Any = None
 
     @property
     def principal(self) -> Principal:
@@ -48,6 +49,7 @@ class Route:
     status: int
     tag: str
     errors: tuple[str, ...] = field(default=())
+    query: type[BaseModel] | None = None
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
@@ -79,6 +81,17 @@ async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel
         ) from exc
 
 
+def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise Invalid(
+            "query parameters failed validation",
+            code="invalid_request",
+            details=validation_details(exc),
+        ) from exc
+
+
 def bearer_token(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -103,6 +116,7 @@ class RouteTable:
         roles: Iterable[Role] | None = ALL_ROLES,
         status: int = 200,
         errors: tuple[str, ...] = (),
+        query: type[BaseModel] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.routes.append(
@@ -117,6 +131,7 @@ class RouteTable:
                     status,
                     self.tag,
                     errors,
+                    query,
                 )
             )
             return handler
@@ -137,7 +152,8 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
             if caller.role not in route.roles:
                 raise Forbidden("your role may not do this")
         body = await _parse_body(request, route.body) if route.body else None
-        result = await route.handler(Call(request, body, caller))
+        query = _parse_query(request, route.query) if route.query else None
+        result = await route.handler(Call(request, body, caller, query))
         if result is None:
             return web.Response(status=204)
         return web.json_response(result.model_dump(mode="json"), status=route.status, dumps=_dumps)

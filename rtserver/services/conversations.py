@@ -15,11 +15,11 @@ from rtserver.domain.chat import (
 )
 from rtserver.errors import Forbidden, Invalid, NotFound
 from rtserver.ids import new_id
+from rtserver.protocol import CONVERSATION_UPDATED
 from rtserver.services.connections import Realtime
 from rtserver.store.database import Database
 from rtserver.store.transaction import Transaction
 
-CONVERSATION_UPDATED = "conversation.updated"
 MAX_GROUP_MEMBERS = 50
 
 
@@ -145,6 +145,14 @@ class ConversationService:
         if conversation is None or conversation.member(principal.user_id) is None:
             raise not_found()
         return conversation
+
+    async def member_ids(self, principal: Principal, conversation_id: str) -> list[str]:
+        """Members of a conversation the caller belongs to (conversation_not_found otherwise)."""
+        async with self._db.read() as tx:
+            member_ids = await tx.conversations.member_ids(conversation_id)
+        if principal.user_id not in member_ids:
+            raise not_found()
+        return member_ids
 
     async def _managed_group(
         self, tx: Transaction, principal: Principal, conversation_id: str

@@ -1,0 +1,32 @@
+"""Socket.IO event names and bus topics: the one place they are spelled. See docs/protocol.md."""
+
+from __future__ import annotations
+
+# client -> server (acked)
+AUTH_RENEW = "auth.renew"
+SESSION_INFO = "session.info"
+
+# server -> client
+AUTH_EXPIRED = "auth.expired"
+SESSION_CLOSED = "session.closed"
+SERVER_SHUTDOWN = "server.shutdown"
+
+# bus topics between nodes
+TOPIC_CLOSE_SOCKETS = "sockets.close"
+
+# chat (client -> server, acked)
+MESSAGE_SEND = "message.send"
+SYNC = "sync"
+HISTORY = "history"
+RECEIPT_READ = "receipt.read"
+TYPING = "typing"
+PRESENCE_SET = "presence.set"
+PRESENCE_QUERY = "presence.query"
+
+# chat (server -> client)
+MESSAGE = "message"
+RECEIPT = "receipt"
+TYPING_EVENT = "typing"
+PRESENCE = "presence"
+SYNC_REQUIRED = "sync.required"
+CONVERSATION_UPDATED = "conversation.updated"

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from rtserver.api.keys import ACCOUNTS
-from rtserver.domain.accounts import Role
 from rtclient import ChatClient
 from rtclient.envelope import sealed_envelope
-from tests.support.clients import Api
+from rtserver.api.keys import ACCOUNTS
+from rtserver.domain.accounts import Role
 from tests.conftest import SettingsFactory
+from tests.support.clients import Api
 from tests.support.server import RunningServer, serve_in_process
 
 

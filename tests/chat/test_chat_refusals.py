@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from rtserver.api.keys import DATABASE
 from rtclient import ChatClient
+from rtserver.api.keys import DATABASE
 from tests.chat.conftest import Pair, Person, chat, envelope, make_counselor
 from tests.conftest import SettingsFactory
 from tests.support.clients import Api, connect

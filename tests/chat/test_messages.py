@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from rtclient import ChatClient
 from rtclient.chat import ChatError
@@ -165,7 +166,7 @@ async def test_receipts_are_persisted_and_fanned_out(
         await console.send(pair.conversation_id, envelope(pair.counselor))
     reply = await phone.call("receipt.read", {"conversation_id": pair.conversation_id, "seq": 2})
     assert reply["read_seq"] == 2
-    event, receipt = await asyncio.wait_for(_next_event(console, "receipt"), 5)
+    _, receipt = await asyncio.wait_for(_next_event(console, "receipt"), 5)
     assert receipt == {"conversation_id": pair.conversation_id, "user_id": pair.client.id, "seq": 2}
     back = await phone.call("receipt.read", {"conversation_id": pair.conversation_id, "seq": 1})
     assert back["read_seq"] == 2  # never moves backwards
@@ -181,7 +182,7 @@ async def test_receipts_are_persisted_and_fanned_out(
     assert reads[pair.client.id] == 2
 
 
-async def _next_event(client: ChatClient, name: str) -> tuple[str, object]:
+async def _next_event(client: ChatClient, name: str) -> tuple[str, Any]:
     while True:
         event, data = await client.events.get()
         if event == name:

@@ -36,6 +36,7 @@ from signaling.bus import Bus, InProcessBus, RedisBus
 from signaling.chat import ChatEvents
 from signaling.connections import SocketConnections
 from signaling.delivery import SocketDelivery
+from signaling.fanout import ResyncingRedisManager
 from signaling.presence import PresenceEvents
 from signaling.root import RootNamespace
 from signaling.server import SocketServer
@@ -67,9 +68,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         )
         bus = RedisBus(redis, settings.redis_prefix)
         counters = RedisCounters(redis, f"{settings.redis_prefix}:")
-        manager: socketio.AsyncManager = socketio.AsyncRedisManager(
-            settings.redis_url, channel=f"{settings.redis_prefix}:socketio"
-        )
+        fanout = ResyncingRedisManager(settings.redis_url, f"{settings.redis_prefix}:socketio")
+        manager: socketio.AsyncManager = fanout
     else:
         bus = InProcessBus()
         counters = MemoryCounters(clock)
@@ -142,7 +142,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         for sid, _ in root.local_principals():
             await sio.emit(SYNC_REQUIRED, {"reason": "bus_reconnected"}, to=sid, ignore_queue=True)
 
-    bus.on_reconnect(resync_local_sockets)
+    if isinstance(manager, ResyncingRedisManager):
+        manager.on_resubscribed(resync_local_sockets)
 
     app = web.Application(
         client_max_size=settings.rest_max_body_bytes,

@@ -71,7 +71,10 @@ def _generated(path: Path) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     value = base64.urlsafe_b64encode(nacl.utils.random(KEY_BYTES)).decode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process on this data_dir won the race
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value

@@ -19,13 +19,10 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
-ReconnectHandler = Callable[[], Awaitable[None]]
 
 
 class Bus(Protocol):
     def subscribe(self, topic: str, handler: Handler) -> None: ...
-
-    def on_reconnect(self, handler: ReconnectHandler) -> None: ...
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None: ...
 
@@ -40,9 +37,6 @@ class InProcessBus:
 
     def subscribe(self, topic: str, handler: Handler) -> None:
         self._handlers.setdefault(topic, []).append(handler)
-
-    def on_reconnect(self, handler: ReconnectHandler) -> None:
-        """A single process never loses its bus."""
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
         for handler in self._handlers.get(topic, []):
@@ -62,7 +56,6 @@ class RedisBus:
         self._redis = redis
         self._prefix = f"{prefix}:bus:"
         self._handlers: dict[str, list[Handler]] = {}
-        self._reconnect_handlers: list[ReconnectHandler] = []
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
@@ -70,9 +63,6 @@ class RedisBus:
         if self._task is not None:
             raise RuntimeError("subscribe before the bus starts")
         self._handlers.setdefault(topic, []).append(handler)
-
-    def on_reconnect(self, handler: ReconnectHandler) -> None:
-        self._reconnect_handlers.append(handler)
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
         await self._redis.publish(self._prefix + topic, json.dumps(message))
@@ -101,8 +91,6 @@ class RedisBus:
                     self._subscribed.set()
                     if not first:
                         log.warning("bus reconnected to Redis")
-                        for handler in self._reconnect_handlers:
-                            await handler()
                     first, delay = False, 0.1
                     async for raw in pubsub.listen():
                         await self._dispatch(raw)

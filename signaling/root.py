@@ -88,7 +88,11 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
         await self._sio.enter_room(sid, device_room(principal.device_id))
         state.watchdog = asyncio.create_task(self._watch_expiry(sid, state))
         for group in self._groups:
-            await group.socket_connected(sid, principal)
+            try:
+                await group.socket_connected(sid, principal)
+            except Exception:
+                # e.g. presence while Redis is away: the socket still works
+                log.exception("connect hook of %s failed", type(group).__name__)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         state = self._sockets.pop(sid, None)

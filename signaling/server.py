@@ -13,6 +13,10 @@ from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
 
 log = logging.getLogger(__name__)
 
+# Lifecycle names python-socketio dispatches itself; a client sending them as events would
+# otherwise reach the connect/disconnect handlers with forged arguments.
+RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect"})
+
 
 class _PlainWebSocket(EngineIOWebSocket):  # type: ignore[misc]
     """engine.io's aiohttp WebSocket with per-message deflate off (CPU, and compression side
@@ -45,6 +49,14 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         result = await super()._handle_eio_connect(eio_sid, environ)
         self._deadlines[eio_sid] = asyncio.create_task(self._enforce_auth_deadline(eio_sid))
         return result
+
+    async def _handle_event(
+        self, eio_sid: str, namespace: str | None, id: int | None, data: list[Any]
+    ) -> None:
+        if not data or not isinstance(data[0], str) or data[0] in RESERVED_EVENTS:
+            log.warning("dropped a client event with a reserved or missing name")
+            return
+        await super()._handle_event(eio_sid, namespace, id, data)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
         task = self._deadlines.pop(eio_sid, None)

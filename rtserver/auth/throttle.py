@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from rtserver.clock import Clock
 from rtserver.domain.login_throttle import ThrottlePolicy, account_key, ip_key, is_blocked
 from rtserver.errors import RateLimited
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class CountersUnavailable(Exception):
+    """The shared counter store cannot be reached; callers decide to fail open or closed."""
+
+
+def _unavailable_on_redis_error(
+    fn: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    @functools.wraps(fn)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await fn(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            raise CountersUnavailable(type(exc).__name__) from exc
+
+    return run
 
 
 class Counters(Protocol):
@@ -66,6 +91,7 @@ class RedisCounters:
         self._redis = redis
         self._prefix = prefix
 
+    @_unavailable_on_redis_error
     async def get(self, key: str) -> tuple[int, int]:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.get(self._prefix + key)
@@ -73,6 +99,7 @@ class RedisCounters:
             count, ttl = await pipe.execute()
         return int(count or 0), max(int(ttl), 0)
 
+    @_unavailable_on_redis_error
     async def hit(self, key: str, window: int) -> int:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(self._prefix + key)
@@ -80,6 +107,7 @@ class RedisCounters:
             count, _ = await pipe.execute()
         return int(count)
 
+    @_unavailable_on_redis_error
     async def reset(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
 
@@ -90,9 +118,15 @@ class LoginThrottle:
         self._policy = policy
 
     async def check(self, login: str, ip: str) -> None:
-        """Count this attempt for the IP; refuse if the IP or the account is over its limit."""
+        """Count this attempt for the IP; refuse if the IP or the account is over its limit.
+        If the counters are unreachable, let the attempt through (people must be able to reach
+        their counselor; the password hash is the real defence) and say so in the log."""
         await self.check_ip(ip)
-        failures, ttl = await self._counters.get(account_key(login))
+        try:
+            failures, ttl = await self._counters.get(account_key(login))
+        except CountersUnavailable:
+            log.warning("login throttle counters unavailable; not throttling")
+            return
         if is_blocked(failures, self._policy.max_failures_per_account):
             raise RateLimited(
                 "too many failed logins for this account; try again later",
@@ -102,7 +136,11 @@ class LoginThrottle:
 
     async def check_ip(self, ip: str) -> None:
         """Count an attempt (login or sign-up) from this address; refuse over the limit."""
-        attempts = await self._counters.hit(ip_key(ip), self._policy.window_seconds)
+        try:
+            attempts = await self._counters.hit(ip_key(ip), self._policy.window_seconds)
+        except CountersUnavailable:
+            log.warning("login throttle counters unavailable; not throttling")
+            return
         if is_blocked(attempts - 1, self._policy.max_attempts_per_ip):
             _, ttl = await self._counters.get(ip_key(ip))
             raise RateLimited(
@@ -112,7 +150,13 @@ class LoginThrottle:
             )
 
     async def failed(self, login: str) -> None:
-        await self._counters.hit(account_key(login), self._policy.window_seconds)
+        try:
+            await self._counters.hit(account_key(login), self._policy.window_seconds)
+        except CountersUnavailable:
+            log.warning("login throttle counters unavailable; failure not counted")
 
     async def succeeded(self, login: str) -> None:
-        await self._counters.reset(account_key(login))
+        try:
+            await self._counters.reset(account_key(login))
+        except CountersUnavailable:
+            log.warning("login throttle counters unavailable; failures not reset")

@@ -6,10 +6,11 @@ fan-out is a hint; the store is the truth, and devices recover by `sync`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from rtserver.auth.throttle import Counters
+from rtserver.auth.throttle import Counters, CountersUnavailable
 from rtserver.clock import Clock
 from rtserver.domain.accounts import Principal
 from rtserver.domain.chat import Message
@@ -21,6 +22,7 @@ from rtserver.store.chat import DuplicateClientMessage
 from rtserver.store.database import Database
 
 HISTORY_MAX = 100
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,13 @@ class MessageService:
         raise RuntimeError("unreachable: duplicate message vanished")  # pragma: no cover
 
     async def _check_user_rate(self, user_id: str) -> None:
-        count = await self._counters.hit(f"chat:user:{user_id}", 60)
+        """Per-user limit across devices and nodes. Fails open when the shared counters are
+        away: a Redis outage may slow messages, never stop them."""
+        try:
+            count = await self._counters.hit(f"chat:user:{user_id}", 60)
+        except CountersUnavailable:
+            log.warning("chat rate counters unavailable; not limiting")
+            return
         if count > self._max_per_user:
             _, ttl = await self._counters.get(f"chat:user:{user_id}")
             raise RateLimited(

@@ -228,3 +228,16 @@ async def test_revocation_closes_only_that_devices_sockets(api: Api, server: Run
     finally:
         await phone_sock.close()
         await laptop_sock.close()
+
+
+async def test_client_cannot_send_lifecycle_events(api: Api, server: RunningServer) -> None:
+    session = await api.register()
+    sock = await connect(server.url, short_lived_token(server, session, 2.5))
+    try:
+        for name in ("disconnect", "connect"):
+            await sock.client.emit(name, {"forged": True})
+        # still authenticated and still watched: the expiry notice arrives as usual
+        assert (await sock.call("session.info"))["ok"] is True
+        assert (await sock.next("auth.expired", timeout=5))["code"] == "token_expired"
+    finally:
+        await sock.close()

@@ -15,7 +15,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rtserver serve --demo
 
-test: $(STAMP)
+NODE_DEPS := tests/node/node_modules/.package-lock.json
+
+# Node's socket.io-client for the interop test; skipped (outside CI) when npm is absent.
+$(NODE_DEPS): tests/node/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund; \
+	else echo "npm not found: the Node interop test will be skipped"; fi
+
+test: $(STAMP) $(NODE_DEPS)
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup -q
 
 lint: $(STAMP)

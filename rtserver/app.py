@@ -147,7 +147,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
 
     app = web.Application(
         client_max_size=settings.rest_max_body_bytes,
-        middlewares=[errors_middleware, security_headers_middleware],
+        middlewares=[security_headers_middleware, errors_middleware],
     )
     app[SETTINGS] = settings
     app[DATABASE] = database
@@ -171,7 +171,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
 
     async def store_lifecycle(_: web.Application) -> AsyncIterator[None]:
         if database.is_sqlite:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             await migrate(database)
         yield
         await database.close()

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from rtserver.api.keys import ACCOUNTS
 from rtserver.app import build_app
@@ -17,6 +18,7 @@ from rtserver.demo import seed_demo
 from rtserver.domain.accounts import Role
 from rtserver.errors import AppError
 from rtserver.logs import configure_logging
+from rtserver.secret_keys import load_secret_keys
 from rtserver.settings import ConfigError, Settings, load_settings
 from rtserver.store.migrate import migrate
 
@@ -94,9 +96,13 @@ async def _print_demo(app: web.Application, settings: Settings) -> int:
 async def _migrate(settings: Settings) -> int:
     from rtserver.store.database import Database
 
+    if settings.uses_sqlite:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     database = Database(settings.effective_database_url)
     try:
         await migrate(database)
+    except (OSError, SQLAlchemyError) as exc:
+        raise ConfigError(f"database_url: cannot migrate: {type(exc).__name__}: {exc}") from exc
     finally:
         await database.close()
     print("database is at the latest migration")
@@ -131,6 +137,7 @@ def _serve(settings: Settings, *, demo: bool) -> int:
         uvloop.install()
     except ImportError:
         pass
+    load_secret_keys(settings)  # fail on missing secrets before touching anything else
     if demo:
         asyncio.run(_with_app(settings, _print_demo))
     if not settings.uses_sqlite:
@@ -153,6 +160,8 @@ async def _check_migrated(settings: Settings) -> None:
     database = Database(settings.effective_database_url)
     try:
         current = await current_revisions(database)
+    except (OSError, SQLAlchemyError) as exc:
+        raise ConfigError(f"database_url: cannot connect: {type(exc).__name__}") from exc
     finally:
         await database.close()
     if current != head_revisions():

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(min_length=1, max_length=64)
 
     allowed_origins: Annotated[list[str], NoDecode]
+    trusted_proxies: Annotated[list[str], NoDecode]
     socketio_polling: bool
     socket_auth_timeout_seconds: float = Field(gt=0, le=60)
     socket_reauth_grace_seconds: float = Field(gt=0, le=600)
@@ -66,6 +67,12 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(ge=1)
     login_max_attempts_per_ip: int = Field(ge=1)
 
+    session_join_early_minutes: int = Field(ge=0, le=120)
+    late_cancel_hours: float = Field(ge=0, le=24 * 30)
+    booking_requires_confirmation: bool
+    slot_search_max_days: int = Field(ge=1, le=366)
+    slot_search_max_results: int = Field(ge=1, le=10_000)
+
     token_signing_key: SecretStr | None = None
     token_signing_key_file: Path | None = None
     data_key: SecretStr | None = None
@@ -73,7 +80,7 @@ class Settings(BaseSettings):
     turn_secret: SecretStr | None = None
     turn_secret_file: Path | None = None
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -129,6 +136,14 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Load and validate the configuration; raise ConfigError naming every bad key."""
+    known = {f"RTSERVER_{name.upper()}" for name in Settings.model_fields} | {"RTSERVER_CONFIG"}
+    unknown = sorted(
+        key
+        for key in os.environ
+        if key.startswith("RTSERVER_") and key not in known and not key.startswith("RTSERVER_TEST_")
+    )
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in the environment: {', '.join(unknown)}")
     extra_file = os.environ.get("RTSERVER_CONFIG")
     if extra_file and not Path(extra_file).is_file():
         raise ConfigError(f"RTSERVER_CONFIG: no such file {extra_file}")

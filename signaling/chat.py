@@ -13,6 +13,7 @@ from rtserver.errors import Invalid, RateLimited
 from rtserver.protocol import MESSAGE, TYPING_EVENT
 from rtserver.services.conversations import ConversationService
 from rtserver.services.messages import MessageService, message_event
+from rtserver.timefmt import wire_time
 from signaling.acks import SocketSessions, acked
 from signaling.chat_payloads import History, MessageSend, ReceiptRead, Sync, Typing
 from signaling.group import EventGroup
@@ -88,7 +89,7 @@ class ChatEvents(EventGroup):
             )
         return {
             "seq": result.message.seq,
-            "sent_at": result.message.sent_at.isoformat(),
+            "sent_at": wire_time(result.message.sent_at),
             "duplicate": result.duplicate,
         }
 

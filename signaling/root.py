@@ -16,6 +16,7 @@ from rtserver.clock import Clock
 from rtserver.domain.accounts import Principal
 from rtserver.errors import AppError, Forbidden, Unauthenticated
 from rtserver.services.accounts import AccountService
+from rtserver.timefmt import wire_time
 from signaling.acks import SocketSessions, acked
 from signaling.group import EventGroup
 from signaling.rooms import device_room, user_room
@@ -118,7 +119,7 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
             state.watchdog.cancel()
         state.principal, state.expired = renewed, False
         state.watchdog = asyncio.create_task(self._watch_expiry(sid, state))
-        return {"expires_at": renewed.expires_at.isoformat()}
+        return {"expires_at": wire_time(renewed.expires_at)}
 
     @acked(EmptyPayload)
     async def on_session_info(
@@ -128,7 +129,7 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
             "user_id": principal.user_id,
             "device_id": principal.device_id,
             "role": principal.role.value,
-            "expires_at": principal.expires_at.isoformat(),
+            "expires_at": wire_time(principal.expires_at),
         }
 
     async def trigger_event(self, event: str, *args: Any) -> Any:

@@ -114,3 +114,14 @@ def test_bad_key_material(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
     monkeypatch.setenv("RTSERVER_TOKEN_SIGNING_KEY", bad)
     with pytest.raises(ConfigError, match="token_signing_key"):
         load_secret_keys(load_settings())
+
+
+def test_misspelled_environment_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RTSERVER_DATABSE_URL", "postgresql+asyncpg://x/y")
+    with pytest.raises(ConfigError, match="RTSERVER_DATABSE_URL"):
+        load_settings()
+
+
+def test_trusted_proxies_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RTSERVER_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2")
+    assert load_settings().trusted_proxies == ["10.0.0.1", "10.0.0.2"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rtserver.api.keys import ACCOUNTS
+from rtserver.api.keys import ACCOUNTS, SETTINGS
 from rtserver.api.routing import Call, RouteTable
 from rtserver.domain.accounts import Role
 from rtserver.services.accounts import AuthSession
@@ -70,7 +70,18 @@ def session_out(session: AuthSession) -> SessionOut:
 
 
 def client_ip(call: Call[Any]) -> str:
-    return call.request.remote or "unknown"
+    """The caller's address for throttling: behind a trusted proxy, the right-most address in
+    X-Forwarded-For that is not itself a trusted proxy (the left part is client-controlled)."""
+    request = call.request
+    trusted = request.app[SETTINGS].trusted_proxies
+    remote = request.remote or "unknown"
+    if remote not in trusted:
+        return remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop
+    return remote
 
 
 @routes.route(

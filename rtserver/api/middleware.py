@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 
 from aiohttp import web
 
@@ -30,7 +30,10 @@ async def errors_middleware(
     except web.HTTPException as exc:
         if exc.status in _HTTP_CODES:
             code, message = _HTTP_CODES[exc.status]
-            return error_response(AppError(message, code=code, status=exc.status))
+            response = error_response(AppError(message, code=code, status=exc.status))
+            if "Allow" in exc.headers:
+                response.headers["Allow"] = exc.headers["Allow"]
+            return response
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -41,9 +44,17 @@ async def errors_middleware(
 async def security_headers_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if request.path.startswith("/api/"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _secure(request, exc.headers)
+        raise
+    _secure(request, response.headers)
     return response
+
+
+def _secure(request: web.Request, headers: MutableMapping[str, str]) -> None:
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")

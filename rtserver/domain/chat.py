@@ -75,5 +75,10 @@ def may_create_group(creator: Role) -> bool:
     return creator is Role.COUNSELOR
 
 
+def may_join_rooms(role: Role) -> bool:
+    """Group rooms are for clients and counselors; staff accounts never read conversations."""
+    return role in (Role.CLIENT, Role.COUNSELOR)
+
+
 def may_manage_members(role: MemberRole) -> bool:
     return role in (MemberRole.OWNER, MemberRole.MODERATOR)

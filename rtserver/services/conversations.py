@@ -9,6 +9,7 @@ from rtserver.domain.chat import (
     ConversationKind,
     MemberRole,
     may_create_group,
+    may_join_rooms,
     may_manage_members,
     may_open_direct,
     pair_key,
@@ -76,8 +77,7 @@ class ConversationService:
         conversation_id = new_id()
         async with self._db.write() as tx:
             for user_id in others:
-                if await tx.users.get(user_id) is None:
-                    raise NotFound("no such user", code="user_not_found")
+                await self._require_joinable(tx, user_id)
             await tx.conversations.add(
                 conversation_id,
                 ConversationKind.GROUP,
@@ -101,8 +101,7 @@ class ConversationService:
                 raise Invalid(
                     f"a group has at most {MAX_GROUP_MEMBERS} members", code="too_many_members"
                 )
-            if await tx.users.get(user_id) is None:
-                raise NotFound("no such user", code="user_not_found")
+            await self._require_joinable(tx, user_id)
             if role is MemberRole.OWNER:
                 raise Invalid("a group has one owner", code="invalid_member_role")
             await tx.conversations.add_member(conversation_id, user_id, role, self._clock.now())
@@ -166,6 +165,14 @@ class ConversationService:
         if not may_manage_members(caller.role):
             raise Forbidden("only the owner or a moderator can add members")
         return conversation
+
+    @staticmethod
+    async def _require_joinable(tx: Transaction, user_id: str) -> None:
+        user = await tx.users.get(user_id)
+        if user is None or not user.active:
+            raise NotFound("no such user", code="user_not_found")
+        if not may_join_rooms(user.role):
+            raise Invalid("only clients and counselors can be members", code="invalid_participants")
 
     @staticmethod
     async def _require_roles(tx: Transaction, counselor_id: str, client_id: str) -> None:

@@ -20,6 +20,7 @@ from rtserver.services.connections import Realtime
 from rtserver.services.conversations import not_found
 from rtserver.store.chat import DuplicateClientMessage
 from rtserver.store.database import Database
+from rtserver.timefmt import wire_time
 
 HISTORY_MAX = 100
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def message_event(message: Message) -> dict[str, Any]:
         "sender": {"user_id": message.sender_id, "device_id": message.sender_device_id},
         "client_msg_id": message.client_msg_id,
         "envelope": message.envelope,
-        "sent_at": message.sent_at.isoformat(),
+        "sent_at": wire_time(message.sent_at),
     }
 
 

@@ -10,6 +10,7 @@ from rtserver.protocol import PRESENCE
 from rtserver.services.connections import Realtime
 from rtserver.store.database import Database
 from rtserver.store.presence import PresenceStore
+from rtserver.timefmt import wire_time
 
 
 class PresenceService:
@@ -50,7 +51,7 @@ class PresenceService:
                 {
                     "user_id": user_id,
                     "state": state.value,
-                    "last_seen": last.isoformat() if last else None,
+                    "last_seen": wire_time(last) if last else None,
                 }
             )
         return result
@@ -66,6 +67,6 @@ class PresenceService:
                 {
                     "user_id": user_id,
                     "state": state.value,
-                    "last_seen": seen.isoformat() if seen else None,
+                    "last_seen": wire_time(seen) if seen else None,
                 },
             )

@@ -168,3 +168,11 @@ async def test_admin_cannot_disable_self_or_unknown_user(api: Api, server: Runni
         "POST", "/api/v1/admin/users/nope/disable", token=admin["access_token"]
     )
     assert ghost.status == 404 and ghost.code == "user_not_found"
+
+
+async def test_errors_carry_security_headers_and_allow(api: Api) -> None:
+    reply = await api.request("PUT", "/api/v1/auth/login", {})
+    assert reply.code == "method_not_allowed"
+    assert "POST" in reply.headers["Allow"]
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert reply.headers["Cache-Control"] == "no-store"

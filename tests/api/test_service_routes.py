@@ -62,3 +62,27 @@ async def test_not_ready_when_redis_is_unreachable(
         assert ready.body["checks"]["database"] == "ok"
         assert ready.body["checks"]["redis"].startswith("error")
         assert (await api.request("GET", "/healthz")).status == 200
+
+
+async def test_throttle_uses_forwarded_address_only_behind_trusted_proxy(
+    make_settings: SettingsFactory, http: object
+) -> None:
+    import aiohttp
+
+    assert isinstance(http, aiohttp.ClientSession)
+    settings = make_settings(trusted_proxies=["127.0.0.1"], login_max_attempts_per_ip=2)
+    async with serve_in_process(settings) as server:
+        api = Api(server.url, http)
+        body = {"login": "nobody.here", "password": "wrong pw 123", "device_name": "x"}
+
+        async def attempt(forwarded: str) -> int:
+            reply = await api.request("POST", "/api/v1/auth/login", body,
+                                      headers={"X-Forwarded-For": forwarded})
+            return reply.status
+
+        # two different clients behind the proxy each get their own budget
+        assert [await attempt("203.0.113.5"), await attempt("203.0.113.5")] == [401, 401]
+        assert await attempt("203.0.113.5") == 429
+        assert await attempt("198.51.100.7") == 401
+        # a client cannot dodge the limit by prepending addresses of its own
+        assert await attempt("1.2.3.4, 203.0.113.5") == 429

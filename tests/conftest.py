@@ -23,7 +23,6 @@ from tests.support.server import RunningServer, serve_in_process
 from tests.support.services import REDIS_URL, postgres_up, redis_up
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-_SKIPPED_BACKENDS: set[str] = set()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,19 +34,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _SKIPPED_BACKENDS:
+    # Read from the skip reports, which also arrive from xdist workers.
+    missing = set()
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        if "not reachable" in reason or "missing" in reason:
+            missing.add(reason.removeprefix("Skipped: "))
+    if missing:
         terminalreporter.write_line(
-            "backends skipped (not running on this machine): "
-            + ", ".join(sorted(_SKIPPED_BACKENDS)),
+            "backends skipped (not running on this machine): " + "; ".join(sorted(missing)),
             yellow=True,
         )
 
 
-def _require(name: str, up: bool) -> None:
+def require(name: str, up: bool) -> None:
     if not up:
         if IN_CI:
             pytest.fail(f"{name} is required in CI")
-        _SKIPPED_BACKENDS.add(name)
         pytest.skip(f"{name} not reachable on 127.0.0.1")
 
 
@@ -74,7 +77,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgres":
-        _require("PostgreSQL", postgres_up())
+        require("PostgreSQL", postgres_up())
     return str(request.param)
 
 
@@ -91,7 +94,7 @@ async def database_url(
 
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
-    _require("Redis", redis_up())
+    require("Redis", redis_up())
     yield REDIS_URL
 
 

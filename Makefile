@@ -22,7 +22,17 @@ $(NODE_DEPS): tests/node/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/node --no-audit --no-fund; \
 	else echo "npm not found: the Node interop test will be skipped"; fi
 
-test: $(STAMP) $(NODE_DEPS)
+E2EE_DEPS := web/e2ee/node_modules/.package-lock.json
+
+# The console's E2EE bundle (browser tests build their own copy; skipped outside CI without npm).
+$(E2EE_DEPS): web/e2ee/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix web/e2ee --no-audit --no-fund; \
+	else echo "npm not found: the browser E2EE tests will be skipped"; fi
+
+web/e2ee/dist/rtserver-e2ee.js: $(E2EE_DEPS) $(wildcard web/e2ee/src/*.js) web/e2ee/build.mjs
+	npm run --prefix web/e2ee build
+
+test: $(STAMP) $(NODE_DEPS) $(E2EE_DEPS)
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
@@ -35,4 +45,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .hypothesis web/e2ee/dist

@@ -9,9 +9,12 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import socketio
+
+if TYPE_CHECKING:
+    from rtclient.secure import SecureDevice
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,20 @@ class ChatClient:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.connected = asyncio.Event()
         self.sio = self._new_socket()
+        self.secure: SecureDevice | None = None
+
+    async def send_text(
+        self, conversation_id: str, text: str, client_msg_id: str | None = None
+    ) -> dict[str, Any]:
+        """Seal `text` end to end for the conversation's devices and send it (needs `secure`)."""
+        if self.secure is None:
+            raise RuntimeError("attach a SecureDevice to send encrypted text")
+        return await self.secure.send_text(conversation_id, text, client_msg_id)
+
+    async def read(self, message: ReceivedMessage) -> str:
+        if self.secure is None:
+            raise RuntimeError("attach a SecureDevice to read encrypted text")
+        return await self.secure.read(message)
 
     # connection -------------------------------------------------------------------------------
 
@@ -211,6 +228,10 @@ class ChatClient:
             await self.call("auth.renew", {"token": self.token})
 
     async def _on_other(self, event: str, *args: Any) -> None:
+        if self.secure is not None and event == "conversation.updated" and args:
+            self.secure.members.pop(args[0].get("conversation_id", ""), None)
+        if self.secure is not None and event == "keys.changed" and args:
+            self.secure.keyring.forget(args[0].get("user_id"))
         self.events.put_nowait((event, args[0] if len(args) == 1 else args))
 
     async def sync(self) -> int:

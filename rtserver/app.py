@@ -7,13 +7,35 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
-from rtserver.api import admin, auth, conversations, devices, health
-from rtserver.api.keys import ACCOUNTS, CONVERSATIONS, DATABASE, MESSAGES, REDIS, SETTINGS
+from rtserver.api import admin, auth, conversations, device_keys, devices, health, turn
+from rtserver.api import availability as availability_api
+from rtserver.api import booking as booking_api
+from rtserver.api import calendar as calendar_api
+from rtserver.api import notifications as notifications_api
+from rtserver.api import ops as ops_api
+from rtserver.api import screening as screening_api
+from rtserver.api.keys import (
+    ACCOUNTS,
+    AVAILABILITY,
+    BOOKINGS,
+    CALENDAR,
+    CLOCK,
+    CONVERSATIONS,
+    DATABASE,
+    KEYS,
+    MESSAGES,
+    NOTIFICATIONS,
+    REDIS,
+    SCREENING,
+    SETTINGS,
+    TURN_SECRET,
+)
 from rtserver.api.middleware import errors_middleware, security_headers_middleware
 from rtserver.api.openapi import openapi_document
 from rtserver.api.routing import RouteTable
@@ -22,12 +44,21 @@ from rtserver.auth.throttle import Counters, LoginThrottle, MemoryCounters, Redi
 from rtserver.auth.tokens import AccessTokens
 from rtserver.clock import Clock, SystemClock
 from rtserver.domain.login_throttle import ThrottlePolicy
+from rtserver.domain.screening import load_crisis_directory, load_instruments
 from rtserver.protocol import SYNC_REQUIRED
 from rtserver.secret_keys import load_secret_keys
 from rtserver.services.accounts import AccountService
+from rtserver.services.at_rest import AtRestBox
+from rtserver.services.audit import AuditService
+from rtserver.services.booking import BookingService
+from rtserver.services.booking_availability import AvailabilityService
+from rtserver.services.booking_calendar import CalendarService
 from rtserver.services.conversations import ConversationService
+from rtserver.services.keys import KeyService
 from rtserver.services.messages import MessageService
+from rtserver.services.notifications import NotificationService
 from rtserver.services.presence import PresenceService
+from rtserver.services.screening import ANSWERS_PURPOSE, ScreeningService
 from rtserver.settings import Settings
 from rtserver.store.database import Database
 from rtserver.store.migrate import migrate
@@ -49,6 +80,15 @@ ROUTE_TABLES: list[RouteTable] = [
     devices.routes,
     admin.routes,
     conversations.routes,
+    device_keys.routes,
+    turn.routes,
+    availability_api.routes,
+    booking_api.routes,
+    calendar_api.routes,
+    calendar_api.files,
+    screening_api.routes,
+    notifications_api.routes,
+    ops_api.routes,
 ]
 SOCKETS = web.AppKey("sockets", SocketServer)
 ROOT_NAMESPACE = web.AppKey("root_namespace", RootNamespace)
@@ -106,6 +146,37 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
     )
     delivery = SocketDelivery(sio)
     conversation_service = ConversationService(database, delivery, clock)
+    notifications = NotificationService(database, delivery, clock)
+    crisis_file = settings.crisis_resources_file
+    screening = ScreeningService(
+        database,
+        load_instruments(),
+        load_crisis_directory(Path(crisis_file) if crisis_file else None),
+        AtRestBox(keys.data_key, ANSWERS_PURPOSE),
+        notifications,
+        AuditService(database, clock),
+        delivery,
+        clock,
+        default_country=settings.crisis_country_default,
+        max_per_day=settings.screening_max_submissions_per_day,
+    )
+    key_service = KeyService(database, delivery, clock)
+    availability = AvailabilityService(
+        database,
+        clock,
+        requires_confirmation_default=settings.booking_requires_confirmation,
+        max_search_days=settings.slot_search_max_days,
+        max_results=settings.slot_search_max_results,
+    )
+    bookings = BookingService(
+        database,
+        conversation_service,
+        delivery,
+        clock,
+        join_early=timedelta(minutes=settings.session_join_early_minutes),
+        late_cancel_hours=settings.late_cancel_hours,
+    )
+    calendar = CalendarService(database, clock, settings.public_url)
     root = RootNamespace(sio, accounts, clock, settings.socket_reauth_grace_seconds)
     messages = MessageService(
         database,
@@ -153,7 +224,15 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
     app[DATABASE] = database
     app[ACCOUNTS] = accounts
     app[CONVERSATIONS] = conversation_service
+    app[SCREENING] = screening
+    app[NOTIFICATIONS] = notifications
     app[MESSAGES] = messages
+    app[KEYS] = key_service
+    app[CLOCK] = clock
+    app[TURN_SECRET] = keys.turn_secret
+    app[AVAILABILITY] = availability
+    app[BOOKINGS] = bookings
+    app[CALENDAR] = calendar
     app[SOCKETS] = sio
     app[ROOT_NAMESPACE] = root
     if redis is not None:

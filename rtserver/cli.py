@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from rtserver.api.keys import ACCOUNTS
+from rtserver.api.keys import ACCOUNTS, AVAILABILITY
 from rtserver.app import build_app
 from rtserver.demo import seed_demo
 from rtserver.domain.accounts import Role
@@ -85,7 +85,7 @@ async def _with_app(settings: Settings, action) -> int:  # type: ignore[no-untyp
 
 
 async def _print_demo(app: web.Application, settings: Settings) -> int:
-    logins = await seed_demo(app[ACCOUNTS], settings.data_dir)
+    logins = await seed_demo(app[ACCOUNTS], settings.data_dir, app[AVAILABILITY])
     print("Demo logins (stored in", settings.data_dir / "demo-logins.json", "):")
     for entry in logins:
         print(f"  {entry.role:<10} login={entry.login:<16} password={entry.password}")

@@ -11,17 +11,37 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 from rtserver.domain.accounts import Role
+from rtserver.domain.booking import Weekday
 from rtserver.errors import Conflict
 from rtserver.services.accounts import AccountService
+from rtserver.services.booking_availability import AvailabilityService, SessionTypeDraft
 
 DEMO_USERS = (
     ("demo.counselor", "Dr. Sari (demo counselor)", Role.COUNSELOR),
     ("demo.client", "Bintang (demo client)", Role.CLIENT),
     ("demo.ops", "Ops (demo)", Role.OPS),
     ("demo.admin", "Admin (demo)", Role.ADMIN),
+)
+
+DEMO_COUNSELOR = "demo.counselor"
+DEMO_TIME_ZONE = "Asia/Jakarta"
+_WORKDAY = [(time(9), time(12)), (time(13), time(17))]
+DEMO_WEEK = {day: _WORKDAY for day in Weekday if day <= Weekday.FRIDAY}
+DEMO_SESSION = SessionTypeDraft(
+    name="Individual session",
+    duration_minutes=50,
+    slot_interval_minutes=60,
+    buffer_before_minutes=0,
+    buffer_after_minutes=10,
+    min_notice_minutes=60,
+    booking_window_days=60,
+    price_minor=150_000_00,
+    currency="IDR",
+    requires_confirmation=False,
 )
 
 
@@ -43,7 +63,11 @@ def _write_stored(path: Path, stored: dict[str, str]) -> None:
         json.dump(stored, handle, indent=2)
 
 
-async def seed_demo(accounts: AccountService, data_dir: Path) -> list[DemoLogin]:
+async def seed_demo(
+    accounts: AccountService, data_dir: Path, availability: AvailabilityService | None = None
+) -> list[DemoLogin]:
+    """Create the demo users; with `availability`, make the demo counselor bookable
+    (Mon-Fri 09:00-12:00 and 13:00-17:00 Asia/Jakarta, 50-minute sessions)."""
     path = data_dir / "demo-logins.json"
     stored = await asyncio.to_thread(_read_stored, path)
     logins = []
@@ -60,4 +84,6 @@ async def seed_demo(accounts: AccountService, data_dir: Path) -> list[DemoLogin]
         stored[login] = password
         logins.append(DemoLogin(login, password, role.value))
     await asyncio.to_thread(_write_stored, path, stored)
+    if availability is not None:
+        await availability.seed_offer(DEMO_COUNSELOR, DEMO_TIME_ZONE, DEMO_WEEK, DEMO_SESSION)
     return logins

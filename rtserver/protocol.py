@@ -30,3 +30,13 @@ TYPING_EVENT = "typing"
 PRESENCE = "presence"
 SYNC_REQUIRED = "sync.required"
 CONVERSATION_UPDATED = "conversation.updated"
+
+# booking (server -> client)
+BOOKING_UPDATED = "booking.updated"
+
+# e2ee (server -> client)
+KEYS_CHANGED = "keys.changed"
+
+# screening and notifications (server -> client)
+SCREENING_ALERT = "screening.alert"
+NOTIFICATION = "notification"

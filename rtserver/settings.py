@@ -59,8 +59,18 @@ class Settings(BaseSettings):
     typing_ttl_seconds: float = Field(gt=0, le=60)
     presence_ttl_seconds: int = Field(ge=10, le=3600)
 
+    turn_uris: Annotated[list[str], NoDecode]
+    stun_uris: Annotated[list[str], NoDecode]
+    turn_credential_ttl_seconds: int = Field(ge=60, le=24 * 3600)
+    turn_prefer_relay: bool
+
     access_token_ttl_seconds: int = Field(ge=30, le=3600)
     refresh_token_ttl_days: int = Field(ge=1, le=365)
+
+    crisis_country_default: str = Field(pattern=r"^[A-Z]{2}$")
+    crisis_resources_file: str
+    screening_max_submissions_per_day: int = Field(ge=1, le=1000)
+
     password_min_length: int = Field(ge=8, le=128)
     password_hash_concurrency: int = Field(ge=1, le=64)
     login_throttle_window_seconds: int = Field(ge=1)
@@ -80,7 +90,7 @@ class Settings(BaseSettings):
     turn_secret: SecretStr | None = None
     turn_secret_file: Path | None = None
 
-    @field_validator("allowed_origins", "trusted_proxies", mode="before")
+    @field_validator("allowed_origins", "trusted_proxies", "turn_uris", "stun_uris", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -93,6 +103,14 @@ class Settings(BaseSettings):
         for origin in value:
             if not origin.startswith(("http://", "https://")) or origin.endswith("/"):
                 raise ValueError(f"{origin!r} is not an origin like https://console.example.org")
+        return value
+
+    @field_validator("turn_uris", "stun_uris")
+    @classmethod
+    def _ice_uris(cls, value: list[str]) -> list[str]:
+        for uri in value:
+            if not uri.startswith(("turn:", "turns:", "stun:", "stuns:")):
+                raise ValueError(f"{uri!r} is not a turn:, turns:, stun: or stuns: URI")
         return value
 
     @field_validator("database_url")

@@ -3,26 +3,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-
-
-def _base64_of(min_bytes: int, max_bytes: int) -> AfterValidator:
-    def check(value: str) -> str:
-        try:
-            raw = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ValueError("not standard base64") from exc
-        if not min_bytes <= len(raw) <= max_bytes:
-            raise ValueError(f"must decode to {min_bytes}..{max_bytes} bytes")
-        return value
-
-    return AfterValidator(check)
+from rtserver.validation import Id, PublicKey, Signature, base64_of
 
 
 class Strict(BaseModel):
@@ -30,19 +15,23 @@ class Strict(BaseModel):
 
 
 class WrappedKey(Strict):
+    """The content key boxed for one device: nonce (24 bytes) then box (32 + 16 bytes)."""
+
     device_id: Id
-    key: Annotated[str, Field(max_length=256), _base64_of(32, 160)]
+    key: Annotated[str, Field(max_length=128), base64_of(72, 72)]
 
 
 class EnvelopeV1(Strict):
-    """Content sealed once with a fresh secretbox key; that key wrapped for each device."""
+    """Content sealed once with a fresh secretbox key; that key boxed for each device from a
+    per-message ephemeral X25519 key; the whole signed by the sending device (docs/e2ee.md)."""
 
     v: Literal[1]
     sender_device_id: Id
-    nonce: Annotated[str, Field(max_length=64), _base64_of(24, 24)]
-    ciphertext: Annotated[str, Field(min_length=4), _base64_of(17, 1 << 20)]
+    ephemeral_key: PublicKey
+    nonce: Annotated[str, Field(max_length=64), base64_of(24, 24)]
+    ciphertext: Annotated[str, Field(min_length=4), base64_of(17, 1 << 20)]
     recipients: list[WrappedKey] = Field(min_length=1, max_length=256)
-    signature: Annotated[str, Field(max_length=128), _base64_of(64, 64)]
+    signature: Signature
 
 
 class MessageSend(Strict):

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from rtserver.settings import Settings, load_settings
 from tests.support import databases
 from tests.support.clients import Api
+from tests.support.people import Devices, Pair, Person, make_counselor, open_direct
 from tests.support.server import RunningServer, serve_in_process
 from tests.support.services import REDIS_URL, postgres_up, redis_up
 
@@ -56,7 +57,8 @@ def require(name: str, up: bool) -> None:
 
 @pytest.fixture(scope="session")
 def worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """This test process's name, unique per run so concurrent runs never share databases."""
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")
@@ -149,3 +151,24 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def api(server: RunningServer, http: aiohttp.ClientSession) -> Api:
     return Api(server.url, http)
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Devices]:
+    """Secure devices and chat clients a test opens; all closed at the end."""
+    async with aiohttp.ClientSession() as session:
+        devices = Devices(session)
+        yield devices
+        for chat_client in devices.chats:
+            await chat_client.close()
+
+
+@pytest.fixture
+async def pair(api: Api, server: RunningServer, clients: Devices) -> Pair:
+    """A counselor and a client, keys published, with their direct conversation open."""
+    counselor = await make_counselor(api, server, "dr.sari")
+    client = Person(await api.register("bintang"))
+    conversation_id = await open_direct(api, counselor, client)
+    for person in (counselor, client):
+        await clients.secure(server.url, person)
+    return Pair(counselor, client, conversation_id)

@@ -125,3 +125,11 @@ def test_misspelled_environment_setting_is_refused(monkeypatch: pytest.MonkeyPat
 def test_trusted_proxies_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RTSERVER_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2")
     assert load_settings().trusted_proxies == ["10.0.0.1", "10.0.0.2"]
+
+
+def test_ice_uris_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RTSERVER_TURN_URIS", "http://turn.example.org")
+    with pytest.raises(ConfigError, match="turn_uris"):
+        load_settings()
+    monkeypatch.setenv("RTSERVER_TURN_URIS", "turn:a:3478?transport=udp, turns:a:5349")
+    assert load_settings().turn_uris == ["turn:a:3478?transport=udp", "turns:a:5349"]

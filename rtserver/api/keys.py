@@ -5,9 +5,16 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from rtserver.clock import Clock
 from rtserver.services.accounts import AccountService
+from rtserver.services.booking import BookingService
+from rtserver.services.booking_availability import AvailabilityService
+from rtserver.services.booking_calendar import CalendarService
 from rtserver.services.conversations import ConversationService
+from rtserver.services.keys import KeyService
 from rtserver.services.messages import MessageService
+from rtserver.services.notifications import NotificationService
+from rtserver.services.screening import ScreeningService
 from rtserver.settings import Settings
 from rtserver.store.database import Database
 
@@ -16,4 +23,12 @@ DATABASE = web.AppKey("database", Database)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 MESSAGES = web.AppKey("messages", MessageService)
+KEYS = web.AppKey("keys", KeyService)
+CLOCK = web.AppKey("clock", Clock)
+TURN_SECRET = web.AppKey("turn_secret", str)
 REDIS = web.AppKey("redis", aioredis.Redis)
+AVAILABILITY = web.AppKey("availability", AvailabilityService)
+BOOKINGS = web.AppKey("bookings", BookingService)
+CALENDAR = web.AppKey("calendar", CalendarService)
+SCREENING = web.AppKey("screening", ScreeningService)
+NOTIFICATIONS = web.AppKey("notifications", NotificationService)

@@ -48,7 +48,7 @@ def openapi_document(tables: list[RouteTable]) -> dict[str, Any]:
     components["Error"] = _ERROR_SCHEMA
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs, components)
     return {
         "openapi": "3.1.0",
         "info": {"title": "rtserver API", "version": __version__},
@@ -60,7 +60,7 @@ def openapi_document(tables: list[RouteTable]) -> dict[str, Any]:
     }
 
 
-def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
+def _operation(route: Route, refs: dict[Any, Any], components: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": route.summary,
         "operationId": route.handler.__name__,
@@ -72,7 +72,8 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         for p in re.findall(r"{(\w+)}", route.path)
     ]
     if route.query is not None:
-        schema = route.query.model_json_schema()
+        schema = route.query.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(schema.pop("$defs", {}))
         required = set(schema.get("required", []))
         parameters += [
             {"name": name, "in": "query", "required": name in required, "schema": prop}
@@ -116,6 +117,28 @@ _STATUS_BY_CODE = {
     "too_many_attempts": 429,
     "device_not_found": 404,
     "user_not_found": 404,
+    "instrument_not_found": 404,
+    "submission_not_found": 404,
+    "client_not_found": 404,
+    "notification_not_found": 404,
+    "too_many_submissions": 429,
+    "counselor_not_found": 404,
+    "session_type_not_found": 404,
+    "booking_not_found": 404,
+    "override_not_found": 404,
+    "calendar_feed_not_found": 404,
+    "not_your_availability": 403,
+    "counselor_only": 403,
+    "slot_taken": 409,
+    "overlapping_booking": 409,
+    "already_started": 409,
+    "invalid_transition": 409,
+    "not_confirmed": 409,
+    "too_early": 409,
+    "session_over": 409,
+    "not_started": 409,
+    "client_joined": 409,
+    "write_conflict": 409,
     "not_ready": 503,
 }
 

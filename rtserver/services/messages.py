@@ -14,12 +14,14 @@ from rtserver.auth.throttle import Counters, CountersUnavailable
 from rtserver.clock import Clock
 from rtserver.domain.accounts import Principal
 from rtserver.domain.chat import Message
+from rtserver.domain.keys import coverage, envelope_body, verify
 from rtserver.errors import Invalid, RateLimited
 from rtserver.protocol import RECEIPT
 from rtserver.services.connections import Realtime
 from rtserver.services.conversations import not_found
 from rtserver.store.chat import DuplicateClientMessage
 from rtserver.store.database import Database
+from rtserver.store.transaction import Transaction
 from rtserver.timefmt import wire_time
 
 HISTORY_MAX = 100
@@ -91,6 +93,9 @@ class MessageService:
                     )
                     if existing is not None:
                         return SendResult(existing, duplicate=True, member_ids=member_ids)
+                    await self._check_envelope(
+                        tx, principal, conversation_id, member_ids, client_msg_id, envelope
+                    )
                     if attempt == 0:
                         await self._check_user_rate(principal.user_id)
                     message = Message(
@@ -109,6 +114,47 @@ class MessageService:
                 # transaction, and the seq it took, rolled back. Read theirs.
                 continue
         raise RuntimeError("unreachable: duplicate message vanished")  # pragma: no cover
+
+    @staticmethod
+    async def _check_envelope(
+        tx: Transaction,
+        principal: Principal,
+        conversation_id: str,
+        member_ids: list[str],
+        client_msg_id: str,
+        envelope: dict[str, Any],
+    ) -> None:
+        """The sender must be a current device of its user, the signature must bind the envelope
+        to this conversation, its members and this client_msg_id, and every current device of
+        every member must be able to open it."""
+        current = await tx.keys.current_devices(member_ids)
+        sender = current.get(principal.user_id, {}).get(principal.device_id)
+        if sender is None:
+            raise Invalid(
+                "this device has no current keys: publish them and the device list first",
+                code="device_keys_missing",
+            )
+        signed = envelope_body(
+            envelope, conversation_id, member_ids, principal.user_id, client_msg_id
+        )
+        if not verify(sender.signing_key, signed, envelope["signature"]):
+            raise Invalid("envelope signature does not verify", code="bad_signature")
+        found = coverage(
+            {user: list(devices) for user, devices in current.items()},
+            [r["device_id"] for r in envelope["recipients"]],
+        )
+        if found.missing:
+            raise Invalid(
+                "some current devices cannot open this message; fetch their keys and resend",
+                code="missing_devices",
+                details={"missing": found.missing},
+            )
+        if found.unknown:
+            raise Invalid(
+                "the message is addressed to devices that are not current members' devices",
+                code="unknown_devices",
+                details={"devices": found.unknown},
+            )
 
     async def _check_user_rate(self, user_id: str) -> None:
         """Per-user limit across devices and nodes. Fails open when the shared counters are

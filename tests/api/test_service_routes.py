@@ -76,8 +76,9 @@ async def test_throttle_uses_forwarded_address_only_behind_trusted_proxy(
         body = {"login": "nobody.here", "password": "wrong pw 123", "device_name": "x"}
 
         async def attempt(forwarded: str) -> int:
-            reply = await api.request("POST", "/api/v1/auth/login", body,
-                                      headers={"X-Forwarded-For": forwarded})
+            reply = await api.request(
+                "POST", "/api/v1/auth/login", body, headers={"X-Forwarded-For": forwarded}
+            )
             return reply.status
 
         # two different clients behind the proxy each get their own budget

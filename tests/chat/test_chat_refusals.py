@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from rtclient import ChatClient
+from rtclient.crypto import PeerDevice, seal
 from rtserver.api.keys import DATABASE
-from tests.chat.conftest import Pair, Person, chat, envelope, make_counselor
+from tests.chat.conftest import Devices, Pair, Person, chat, make_counselor
 from tests.conftest import SettingsFactory
 from tests.support.clients import Api, connect
 from tests.support.server import RunningServer, serve_in_process
@@ -22,20 +22,28 @@ async def stored(server: RunningServer, conversation_id: str) -> int:
 
 
 async def test_non_member_can_do_nothing_with_a_conversation(
-    api: Api, server: RunningServer, pair: Pair, clients: list[ChatClient]
+    api: Api, server: RunningServer, pair: Pair, clients: Devices
 ) -> None:
     console = await chat(clients, server.url, pair.counselor)
-    await console.send(pair.conversation_id, envelope(pair.counselor))
+    await console.send_text(pair.conversation_id, "halo")
     outsider = Person(await api.register("outsider"))
     other_counselor = await make_counselor(api, server, "dr.other")
     for person in (outsider, other_counselor):
+        own = await clients.secure(server.url, person)
+        self_only = PeerDevice(
+            person.id,
+            person.device_id,
+            own.identity.public_signing_key,
+            own.identity.public_encryption_key,
+        )
+        shaped = seal(own.identity, pair.conversation_id, [person.id], "x", b"hi", [self_only])
         sock = await connect(server.url, person.token)
         try:
             cid = pair.conversation_id
             attempts: list[tuple[str, dict[str, Any]]] = [
                 (
                     "message.send",
-                    {"conversation_id": cid, "client_msg_id": "x", "envelope": envelope(person)},
+                    {"conversation_id": cid, "client_msg_id": "x", "envelope": shaped},
                 ),
                 ("history", {"conversation_id": cid}),
                 ("receipt.read", {"conversation_id": cid, "seq": 1}),
@@ -70,48 +78,45 @@ async def test_non_member_can_do_nothing_with_a_conversation(
     assert await stored(server, pair.conversation_id) == 1
 
 
-def valid(pair: Pair) -> dict[str, Any]:
-    return {
-        "conversation_id": pair.conversation_id,
-        "client_msg_id": "c-1",
-        "envelope": envelope(pair.client),
-    }
-
-
-def with_envelope(pair: Pair, **changes: Any) -> dict[str, Any]:
-    payload = valid(pair)
-    payload["envelope"] = {**payload["envelope"], **changes}
-    return payload
+def with_envelope(payload: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return {**payload, "envelope": {**payload["envelope"], **changes}}
 
 
 @pytest.mark.parametrize(
     ("make", "code"),
     [
-        (lambda p: {**valid(p), "extra": 1}, "invalid_payload"),
-        (lambda p: {k: v for k, v in valid(p).items() if k != "envelope"}, "invalid_payload"),
-        (lambda p: {**valid(p), "client_msg_id": "has space"}, "invalid_payload"),
-        (lambda p: with_envelope(p, v=2), "invalid_payload"),
-        (lambda p: with_envelope(p, nonce="not base64!"), "invalid_payload"),
-        (lambda p: with_envelope(p, nonce="AAAA"), "invalid_payload"),
-        (lambda p: with_envelope(p, signature="AAAA"), "invalid_payload"),
-        (lambda p: with_envelope(p, recipients=[]), "invalid_payload"),
-        (lambda p: with_envelope(p, plaintext="hello"), "invalid_payload"),
-        (lambda p: with_envelope(p, sender_device_id="someone-else"), "bad_envelope"),
-        (lambda p: with_envelope(p, ciphertext="QUFB" * 13000), "too_large"),
-        (lambda p: "just text", "invalid_payload"),
+        (lambda v: {**v, "extra": 1}, "invalid_payload"),
+        (lambda v: {k: x for k, x in v.items() if k != "envelope"}, "invalid_payload"),
+        (lambda v: {**v, "client_msg_id": "has space"}, "invalid_payload"),
+        (lambda v: with_envelope(v, v=2), "invalid_payload"),
+        (lambda v: with_envelope(v, nonce="not base64!"), "invalid_payload"),
+        (lambda v: with_envelope(v, nonce="AAAA"), "invalid_payload"),
+        (lambda v: with_envelope(v, signature="AAAA"), "invalid_payload"),
+        (lambda v: with_envelope(v, ephemeral_key="AAAA"), "invalid_payload"),
+        (lambda v: with_envelope(v, recipients=[]), "invalid_payload"),
+        (lambda v: with_envelope(v, plaintext="hello"), "invalid_payload"),
+        (lambda v: with_envelope(v, sender_device_id="someone-else"), "bad_envelope"),
+        (lambda v: with_envelope(v, ciphertext="QUFB" * 13000), "too_large"),
+        (lambda v: "just text", "invalid_payload"),
     ],
 )
 async def test_bad_sends_are_refused(
-    server: RunningServer, pair: Pair, make: Any, code: str
+    server: RunningServer, pair: Pair, clients: Devices, make: Any, code: str
 ) -> None:
+    valid = {
+        "conversation_id": pair.conversation_id,
+        "client_msg_id": "c-1",
+        "envelope": await clients.sealed(server.url, pair.client, pair.conversation_id),
+    }
     sock = await connect(server.url, pair.client.token)
     try:
-        reply = await sock.call("message.send", make(pair))
+        reply = await sock.call("message.send", make(valid))
         assert reply["ok"] is False and reply["error"]["code"] == code, reply
         assert reply["error"]["message"]
+        assert (await sock.call("message.send", valid))["ok"] is True  # the valid one passes
     finally:
         await sock.close()
-    assert await stored(server, pair.conversation_id) == 0
+    assert await stored(server, pair.conversation_id) == 1
 
 
 async def test_unknown_event_and_bad_sync(server: RunningServer, pair: Pair) -> None:
@@ -127,7 +132,7 @@ async def test_unknown_event_and_bad_sync(server: RunningServer, pair: Pair) -> 
 
 
 async def test_connection_rate_limit(
-    make_settings: SettingsFactory, http: Any, clients: list[ChatClient]
+    make_settings: SettingsFactory, http: Any, clients: Devices
 ) -> None:
     settings = make_settings(chat_rate_per_connection=1.0, chat_burst_per_connection=3)
     async with serve_in_process(settings) as server:
@@ -148,7 +153,9 @@ async def test_connection_rate_limit(
                     {
                         "conversation_id": created.body["id"],
                         "client_msg_id": f"m{i}",
-                        "envelope": envelope(client),
+                        "envelope": await clients.sealed(
+                            server.url, client, created.body["id"], "x", f"m{i}"
+                        ),
                     },
                 )
                 for i in range(5)
@@ -161,7 +168,9 @@ async def test_connection_rate_limit(
             await sock.close()
 
 
-async def test_user_rate_limit_across_devices(make_settings: SettingsFactory, http: Any) -> None:
+async def test_user_rate_limit_across_devices(
+    make_settings: SettingsFactory, http: Any, clients: Devices
+) -> None:
     settings = make_settings(chat_max_per_user_per_minute=4)
     async with serve_in_process(settings) as server:
         api = Api(server.url, http)
@@ -174,6 +183,8 @@ async def test_user_rate_limit_across_devices(make_settings: SettingsFactory, ht
             {"conversation": {"kind": "direct", "client_id": client.id}},
             token=counselor.token,
         )
+        for person in (client, laptop):  # both devices keyed before anyone seals
+            await clients.secure(server.url, person)
         socks = [await connect(server.url, client.token), await connect(server.url, laptop.token)]
         try:
             oks = []
@@ -185,7 +196,9 @@ async def test_user_rate_limit_across_devices(make_settings: SettingsFactory, ht
                     {
                         "conversation_id": created.body["id"],
                         "client_msg_id": f"u{i}",
-                        "envelope": envelope(person),
+                        "envelope": await clients.sealed(
+                            server.url, person, created.body["id"], "x", f"u{i}"
+                        ),
                     },
                 )
                 oks.append(reply["ok"])
@@ -242,7 +255,7 @@ async def test_conversation_rest_rules(api: Api, server: RunningServer, pair: Pa
 
 
 async def test_group_membership_lifecycle(
-    api: Api, server: RunningServer, clients: list[ChatClient]
+    api: Api, server: RunningServer, clients: Devices
 ) -> None:
     owner = await make_counselor(api, server, "dr.owner")
     first = Person(await api.register("first.member"))
@@ -255,7 +268,7 @@ async def test_group_membership_lifecycle(
     )
     cid = created.body["id"]
     owner_chat = await chat(clients, server.url, owner)
-    await owner_chat.send(cid, envelope(owner, "before the late member"))
+    await owner_chat.send_text(cid, "before the late member")
     # a plain member cannot add people
     refused = await api.request(
         "POST", f"/api/v1/conversations/{cid}/members", {"user_id": late.id}, token=first.token
@@ -265,7 +278,7 @@ async def test_group_membership_lifecycle(
         "POST", f"/api/v1/conversations/{cid}/members", {"user_id": late.id}, token=owner.token
     )
     assert added.status == 200 and len(added.body["members"]) == 3
-    await owner_chat.send(cid, envelope(owner, "after"))
+    await owner_chat.send_text(cid, "after")
     late_chat = await chat(clients, server.url, late)
     assert [m.seq for m in late_chat.delivered] == [2]  # nothing from before they joined
     history = await late_chat.call("history", {"conversation_id": cid})

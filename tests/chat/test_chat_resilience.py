@@ -11,14 +11,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
 from rtclient import ChatClient
 from rtserver.settings import Settings
-from tests.chat.conftest import Person, envelope
+from tests.chat.conftest import Devices, Person
 from tests.conftest import SettingsFactory
 from tests.support.clients import Api
 from tests.support.server import ROOT, RunningServer, free_port, serve_subprocess
@@ -77,17 +76,16 @@ def kill(server: RunningServer) -> None:
 
 
 async def test_acked_messages_survive_sigkill(
-    make_settings: SettingsFactory, tmp_path: Path, http: aiohttp.ClientSession
+    make_settings: SettingsFactory, tmp_path: Path, http: aiohttp.ClientSession, clients: Devices
 ) -> None:
     settings = make_settings(**FAST)
     with serve_subprocess(settings, tmp_path) as server:
         counselor, _, conversation_id = await setup_pair(server, http)
         device = ChatClient(server.url, counselor.token, failover=False)
+        (await clients.secure(server.url, counselor)).attach(device)
         await device.connect()
-        sent: list[dict[str, Any]] = [
-            {"client_msg_id": f"m{i}", "envelope": envelope(counselor, f"m{i}")} for i in range(30)
-        ]
-        acks = [await device.send(conversation_id, m["envelope"], m["client_msg_id"]) for m in sent]
+        sent = [f"m{i}" for i in range(30)]
+        acks = [await device.send_text(conversation_id, m, client_msg_id=m) for m in sent]
         kill(server)  # no graceful shutdown: the process dies right after the last ack
         await device.close()
     assert [a["seq"] for a in acks] == list(range(1, 31))
@@ -98,7 +96,7 @@ async def test_acked_messages_survive_sigkill(
         await phone.connect()  # connect syncs from nothing
         try:
             assert [m.seq for m in phone.delivered] == list(range(1, 31))
-            assert [m.client_msg_id for m in phone.delivered] == [d["client_msg_id"] for d in sent]
+            assert [m.client_msg_id for m in phone.delivered] == sent
         finally:
             await phone.close()
 
@@ -121,7 +119,7 @@ def three_nodes(
 @pytest.mark.multinode
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_three_nodes_one_killed_mid_conversation_loses_nothing(
-    three_nodes: list[RunningServer], http: aiohttp.ClientSession
+    three_nodes: list[RunningServer], http: aiohttp.ClientSession, clients: Devices
 ) -> None:
     a, b, c = three_nodes
     counselor, client, conversation_id = await setup_pair(a, http)
@@ -132,6 +130,8 @@ async def test_three_nodes_one_killed_mid_conversation_loses_nothing(
     phone = ChatClient([b.url, c.url, a.url], client.token)  # lives on b until b dies
     laptop_chat = ChatClient([c.url], laptop.token)
     devices = [console, phone, laptop_chat]
+    for device, person in zip(devices, (counselor, client, laptop), strict=True):
+        (await clients.secure(a.url, person)).attach(device)
     for device in devices:
         await device.connect()
     try:
@@ -140,7 +140,7 @@ async def test_three_nodes_one_killed_mid_conversation_loses_nothing(
 
         async def talk(device: ChatClient, person: Person, count: int) -> None:
             for i in range(count):
-                ack = await device.send(conversation_id, envelope(person, f"{i}"))
+                ack = await device.send_text(conversation_id, f"{person.id}-{i}")
                 acked.append(ack["seq"])
                 if len(acked) >= 60:
                     a_third_acked.set()
@@ -204,6 +204,7 @@ async def test_redis_outage_delays_but_never_loses(
     tmp_path: Path,
     http: aiohttp.ClientSession,
     redis_url: str,
+    clients: Devices,
 ) -> None:
     port = free_port()
     settings: Settings = make_settings(redis_url=f"redis://127.0.0.1:{port}/0", **FAST)
@@ -217,14 +218,16 @@ async def test_redis_outage_delays_but_never_loses(
             counselor, client, conversation_id = await setup_pair(node1, http)
             phone = ChatClient(node1.url, client.token)
             console = ChatClient(node2.url, counselor.token)
+            (await clients.secure(node1.url, client)).attach(phone)
+            (await clients.secure(node1.url, counselor)).attach(console)
             await phone.connect()
             await console.connect()
             try:
-                first = await console.send(conversation_id, envelope(counselor, "before"))
+                first = await console.send_text(conversation_id, "before")
                 assert (await asyncio.wait_for(phone.inbox.get(), 5)).seq == first["seq"]
 
                 redis.__exit__(None, None, None)  # Redis goes away
-                during = await console.send(conversation_id, envelope(counselor, "during"))
+                during = await console.send_text(conversation_id, "during")
                 assert during["seq"] == 2  # stored and acked without Redis
                 assert phone.inbox.empty()
 
@@ -232,7 +235,7 @@ async def test_redis_outage_delays_but_never_loses(
                 redis.__enter__()
                 got = await asyncio.wait_for(phone.inbox.get(), 30)
                 assert (got.seq, got.conversation_id) == (2, conversation_id)
-                after = await console.send(conversation_id, envelope(counselor, "after"))
+                after = await console.send_text(conversation_id, "after")
                 assert (await asyncio.wait_for(phone.inbox.get(), 10)).seq == after["seq"]
             finally:
                 await phone.close()

@@ -8,20 +8,20 @@ from typing import Any
 
 from rtclient import ChatClient
 from rtclient.chat import ChatError
-from tests.chat.conftest import Pair, Person, chat, envelope, make_counselor
+from tests.chat.conftest import Devices, Pair, Person, chat, make_counselor
 from tests.support.clients import Api, connect
 from tests.support.server import RunningServer
 
 
 async def test_send_is_acked_with_seq_and_reaches_every_device(
-    api: Api, server: RunningServer, pair: Pair, clients: list[ChatClient]
+    api: Api, server: RunningServer, pair: Pair, clients: Devices
 ) -> None:
     phone = await chat(clients, server.url, pair.client)
     laptop_session = Person(await api.login("bintang", "correct horse 42", device="laptop"))
     laptop = await chat(clients, server.url, laptop_session)
     console = await chat(clients, server.url, pair.counselor)
 
-    ack = await console.send(pair.conversation_id, envelope(pair.counselor, "selamat malam"))
+    ack = await console.send_text(pair.conversation_id, "selamat malam")
     assert ack["seq"] == 1 and ack["duplicate"] is False and ack["sent_at"]
     assert (await asyncio.wait_for(console.inbox.get(), 5)).seq == 1  # recorded from the ack
     for device in (phone, laptop):
@@ -31,9 +31,10 @@ async def test_send_is_acked_with_seq_and_reaches_every_device(
             1,
             pair.counselor.id,
         )
-        assert got.envelope["ciphertext"]
+        assert "selamat" not in str(got.envelope)
+        assert await device.read(got) == "selamat malam"  # opened end to end
 
-    ack2 = await phone.send(pair.conversation_id, envelope(pair.client, "terima kasih"))
+    ack2 = await phone.send_text(pair.conversation_id, "terima kasih")
     assert ack2["seq"] == 2
     assert (await asyncio.wait_for(laptop.inbox.get(), 5)).seq == 2  # sender's other device
     assert (await asyncio.wait_for(console.inbox.get(), 5)).seq == 2
@@ -42,16 +43,15 @@ async def test_send_is_acked_with_seq_and_reaches_every_device(
 
 
 async def test_retry_with_same_client_msg_id_is_stored_once(
-    server: RunningServer, pair: Pair, clients: list[ChatClient]
+    server: RunningServer, pair: Pair, clients: Devices
 ) -> None:
     phone = await chat(clients, server.url, pair.client)
     console = await chat(clients, server.url, pair.counselor)
-    body = envelope(pair.client)
-    first = await phone.send(pair.conversation_id, body, client_msg_id="m-1")
-    again = await phone.send(pair.conversation_id, body, client_msg_id="m-1")
+    first = await phone.send_text(pair.conversation_id, "halo", client_msg_id="m-1")
+    again = await phone.send_text(pair.conversation_id, "halo", client_msg_id="m-1")
     assert (first["seq"], again["seq"]) == (1, 1)
     assert again["duplicate"] is True
-    third = await phone.send(pair.conversation_id, envelope(pair.client), client_msg_id="m-2")
+    third = await phone.send_text(pair.conversation_id, "halo", client_msg_id="m-2")
     assert third["seq"] == 2
     # the console saw 1 then 2: a duplicate fan-out would have arrived in between
     assert [(await asyncio.wait_for(console.inbox.get(), 5)).seq for _ in range(2)] == [1, 2]
@@ -61,7 +61,7 @@ async def test_retry_with_same_client_msg_id_is_stored_once(
 
 
 async def test_concurrent_senders_see_one_gapless_order(
-    api: Api, server: RunningServer, clients: list[ChatClient]
+    api: Api, server: RunningServer, clients: Devices
 ) -> None:
     counselor = await make_counselor(api, server, "dr.group")
     members = [Person(await api.register(f"member{i}")) for i in range(4)]
@@ -85,10 +85,7 @@ async def test_concurrent_senders_see_one_gapless_order(
 
     async def burst(device: ChatClient, person: Person) -> list[int]:
         acks = await asyncio.gather(
-            *(
-                device.send(conversation_id, envelope(person, f"{person.id}-{i}"))
-                for i in range(per_sender)
-            )
+            *(device.send_text(conversation_id, f"{person.id}-{i}") for i in range(per_sender))
         )
         return [a["seq"] for a in acks]
 
@@ -113,13 +110,13 @@ async def test_concurrent_senders_see_one_gapless_order(
 
 
 async def test_offline_device_catches_up_by_sync_in_pages(
-    server: RunningServer, pair: Pair, clients: list[ChatClient]
+    server: RunningServer, pair: Pair, clients: Devices
 ) -> None:
     console = await chat(clients, server.url, pair.counselor)
     for i in range(45):
-        await console.send(pair.conversation_id, envelope(pair.counselor, f"m{i}"))
+        await console.send_text(pair.conversation_id, f"m{i}")
     phone = ChatClient(server.url, pair.client.token)
-    clients.append(phone)
+    clients.chats.append(phone)
     await phone.sio.connect(server.url, auth={"token": pair.client.token}, transports=["websocket"])
     first = await phone.call("sync", {"cursors": {}, "limit": 20})
     assert [m["seq"] for m in first["messages"]] == list(range(1, 21))
@@ -131,11 +128,11 @@ async def test_offline_device_catches_up_by_sync_in_pages(
 
 
 async def test_history_pages_over_socket_and_rest(
-    api: Api, server: RunningServer, pair: Pair, clients: list[ChatClient]
+    api: Api, server: RunningServer, pair: Pair, clients: Devices
 ) -> None:
     console = await chat(clients, server.url, pair.counselor)
     for i in range(7):
-        await console.send(pair.conversation_id, envelope(pair.counselor, f"m{i}"))
+        await console.send_text(pair.conversation_id, f"m{i}")
     newest = await console.call("history", {"conversation_id": pair.conversation_id, "limit": 3})
     assert [m["seq"] for m in newest["messages"]] == [5, 6, 7] and newest["has_more"]
     older = await console.call(
@@ -158,12 +155,12 @@ async def test_history_pages_over_socket_and_rest(
 
 
 async def test_receipts_are_persisted_and_fanned_out(
-    api: Api, server: RunningServer, pair: Pair, clients: list[ChatClient]
+    api: Api, server: RunningServer, pair: Pair, clients: Devices
 ) -> None:
     console = await chat(clients, server.url, pair.counselor)
     phone = await chat(clients, server.url, pair.client)
     for _ in range(3):
-        await console.send(pair.conversation_id, envelope(pair.counselor))
+        await console.send_text(pair.conversation_id, "halo")
     reply = await phone.call("receipt.read", {"conversation_id": pair.conversation_id, "seq": 2})
     assert reply["read_seq"] == 2
     _, receipt = await asyncio.wait_for(_next_event(console, "receipt"), 5)
@@ -190,7 +187,7 @@ async def _next_event(client: ChatClient, name: str) -> tuple[str, Any]:
 
 
 async def test_typing_reaches_the_other_member_with_ttl(
-    server: RunningServer, pair: Pair, clients: list[ChatClient]
+    server: RunningServer, pair: Pair, clients: Devices
 ) -> None:
     console = await chat(clients, server.url, pair.counselor)
     phone = await chat(clients, server.url, pair.client)
@@ -201,7 +198,7 @@ async def test_typing_reaches_the_other_member_with_ttl(
 
 
 async def test_presence_is_shared_with_contacts_only(
-    api: Api, server: RunningServer, pair: Pair, clients: list[ChatClient]
+    api: Api, server: RunningServer, pair: Pair, clients: Devices
 ) -> None:
     console = await chat(clients, server.url, pair.counselor)
     stranger = Person(await api.register("stranger"))

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rtclient import ChatClient
-from tests.chat.conftest import Pair, chat, envelope
+from tests.chat.conftest import Devices, Pair, chat
 from tests.conftest import IN_CI
 from tests.support.server import RunningServer
 
@@ -28,20 +27,30 @@ def node() -> str:
 
 
 async def test_node_socket_io_client_sends_and_receives(
-    node: str, server: RunningServer, pair: Pair, clients: list[ChatClient]
+    node: str, server: RunningServer, pair: Pair, clients: Devices
 ) -> None:
     console = await chat(clients, server.url, pair.counselor)
     process = await asyncio.create_subprocess_exec(
-        node, str(NODE_DIR / "chat_client.mjs"), server.url, pair.client.token,
-        pair.conversation_id, json.dumps(envelope(pair.client, "dari node")),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        node,
+        str(NODE_DIR / "chat_client.mjs"),
+        server.url,
+        pair.client.token,
+        pair.conversation_id,
+        json.dumps(
+            await clients.sealed(
+                server.url, pair.client, pair.conversation_id, "dari node", "node-1"
+            )
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None and process.stdout is not None
     line = await asyncio.wait_for(process.stderr.readline(), 15)
     assert line.strip() == b"acked", line
     got = await asyncio.wait_for(console.inbox.get(), 5)
     assert (got.seq, got.client_msg_id, got.sender_user_id) == (1, "node-1", pair.client.id)
-    await console.send(pair.conversation_id, envelope(pair.counselor, "dari python"))
+    assert await console.read(got) == "dari node"  # sealed by the client's device keys
+    await console.send_text(pair.conversation_id, "dari python")
     out = await asyncio.wait_for(process.stdout.read(), 15)
     assert await process.wait() == 0, out
     result = json.loads(out)

@@ -11,6 +11,16 @@ from rtserver.domain.booking.errors import (
     RuleCode,
 )
 from rtserver.domain.booking.intervals import Busy, Interval, Slot
+from rtserver.domain.booking.lifecycle import (
+    LIVE_STATUSES,
+    Booking,
+    BookingEvent,
+    BookingStateError,
+    BookingStatus,
+    EventKind,
+    Party,
+    StateCode,
+)
 from rtserver.domain.booking.policy import CancelTerms, cancellation_terms, check_reschedulable
 from rtserver.domain.booking.schedule import (
     DateOverride,
@@ -20,7 +30,7 @@ from rtserver.domain.booking.schedule import (
     availability_windows,
     to_utc,
 )
-from rtserver.domain.booking.session_type import SessionType, occupied_span
+from rtserver.domain.booking.session_type import OfferedSessionType, SessionType, occupied_span
 from rtserver.domain.booking.slots import (
     CounselorAvailability,
     CounselorSlot,
@@ -30,21 +40,30 @@ from rtserver.domain.booking.slots import (
 )
 
 __all__ = [
+    "LIVE_STATUSES",
+    "Booking",
     "BookingError",
+    "BookingEvent",
     "BookingRuleError",
+    "BookingStateError",
+    "BookingStatus",
     "Busy",
     "CancelTerms",
     "CounselorAvailability",
     "CounselorSlot",
     "DateOverride",
+    "EventKind",
     "InputCode",
     "Interval",
     "InvalidBookingInput",
     "LocalRange",
     "LocalSlot",
+    "OfferedSessionType",
+    "Party",
     "RuleCode",
     "SessionType",
     "Slot",
+    "StateCode",
     "Weekday",
     "WeeklySchedule",
     "availability_windows",

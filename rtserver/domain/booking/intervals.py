@@ -71,5 +71,9 @@ class BusyIndex:
         self._ends: Sequence[datetime] = [end for _, end in merged]
 
     def overlaps(self, span: Interval) -> bool:
-        index = bisect_right(self._ends, span.start)
-        return index < len(self._starts) and self._starts[index] < span.end
+        return self.overlaps_between(span.start, span.end)
+
+    def overlaps_between(self, start: datetime, end: datetime) -> bool:
+        """Whether `[start, end)` overlaps a busy span (aware UTC bounds, not re-validated)."""
+        index = bisect_right(self._ends, start)
+        return index < len(self._starts) and self._starts[index] < end

@@ -81,3 +81,16 @@ def occupied_span(start: datetime, session_type: SessionType) -> Busy:
     """
     end = start + session_type.duration
     return Busy(start - session_type.buffer_before, end + session_type.buffer_after)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferedSessionType:
+    """A session type as one counselor offers it: named, owned, and retired rather than deleted,
+    so bookings made under it keep their terms."""
+
+    id: str
+    counselor_id: str
+    name: str
+    rules: SessionType
+    active: bool = True
+    created_at: datetime

@@ -4,9 +4,11 @@ bookable. Both apply the same rules, so every offered slot passes `check_bookabl
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
 from rtserver.domain.booking.errors import BookingRuleError
 from rtserver.domain.booking.intervals import Busy, BusyIndex, Interval, Slot, require_aware
@@ -28,9 +30,10 @@ def _aligned_starts(
     Steps are elapsed time, so a window crossing a DST change keeps its real spacing.
     """
     interval = session_type.slot_interval
+    last_start = window.end - session_type.duration
     steps = max(0, -((window.start - earliest) // interval))
     start = window.start + steps * interval
-    while start <= latest and start + session_type.duration <= window.end:
+    while start <= latest and start <= last_start:
         yield start
         start += interval
 
@@ -59,11 +62,15 @@ def free_slots(
         return []
     taken = BusyIndex(busy)
     windows = windows_around(schedule, index_overrides(overrides), earliest, latest)
+    duration = session_type.duration
+    before, after = session_type.buffer_before, session_type.buffer_after
     slots: list[Slot] = []
     for window in windows:
         for start in _aligned_starts(window, session_type, earliest, latest):
-            if not taken.overlaps(occupied_span(start, session_type)):
-                slots.append(Slot(start, start + session_type.duration))
+            end = start + duration
+            # The same span as `occupied_span(start, session_type)`, without building it.
+            if not taken.overlaps_between(start - before, end + after):
+                slots.append(Slot(start, end))
     return slots
 
 
@@ -124,24 +131,68 @@ class CounselorSlot:
     slot: Slot
 
 
+def _order(item: CounselorSlot) -> tuple[datetime, datetime, str]:
+    return (item.slot.start, item.slot.end, item.counselor_id)
+
+
+_CHUNK = timedelta(days=1)
+
+
+def _day_by_day(
+    counselor_id: str,
+    inputs: CounselorAvailability,
+    now: datetime,
+    range_start: datetime,
+    range_end: datetime,
+) -> Iterator[CounselorSlot]:
+    """`free_slots` over the range a day at a time, so a caller that stops early stops
+    computing. Slots are chosen by their start, so chunking the range changes nothing."""
+    chunk_start = range_start
+    while chunk_start < range_end:
+        chunk_end = min(chunk_start + _CHUNK, range_end)
+        for slot in _all_free(inputs, now, chunk_start, chunk_end):
+            yield CounselorSlot(counselor_id, slot)
+        chunk_start = chunk_end
+
+
 def free_slots_many(
     counselors: Mapping[str, CounselorAvailability],
     now: datetime,
     range_start: datetime,
     range_end: datetime,
+    limit: int | None = None,
 ) -> list[CounselorSlot]:
-    """Every counselor's free slots in one list, sorted by start, end, then counselor id."""
-    found = [
-        CounselorSlot(counselor_id, slot)
+    """Every counselor's free slots in one list, sorted by start, end, then counselor id.
+
+    With `limit`, only the first `limit` of them: each counselor's slots are produced in order
+    a day at a time and merged, so later days are only computed when they are needed.
+    """
+    range_start, range_end = check_range(range_start, range_end)
+    if limit is None:
+        everything = [
+            [
+                CounselorSlot(counselor_id, slot)
+                for slot in _all_free(inputs, now, range_start, range_end)
+            ]
+            for counselor_id, inputs in counselors.items()
+        ]
+        return list(heapq.merge(*everything, key=_order))
+    lazily = [
+        _day_by_day(counselor_id, inputs, now, range_start, range_end)
         for counselor_id, inputs in counselors.items()
-        for slot in free_slots(
-            inputs.schedule,
-            inputs.overrides,
-            inputs.session_type,
-            inputs.busy,
-            now,
-            range_start,
-            range_end,
-        )
     ]
-    return sorted(found, key=lambda item: (item.slot.start, item.slot.end, item.counselor_id))
+    return list(islice(heapq.merge(*lazily, key=_order), limit))
+
+
+def _all_free(
+    inputs: CounselorAvailability, now: datetime, range_start: datetime, range_end: datetime
+) -> list[Slot]:
+    return free_slots(
+        inputs.schedule,
+        inputs.overrides,
+        inputs.session_type,
+        inputs.busy,
+        now,
+        range_start,
+        range_end,
+    )

@@ -18,6 +18,12 @@ from rtserver.domain.screening.localized import (
     localized,
     localized_outcomes,
 )
+from rtserver.domain.screening.risk_counts import (
+    DayRiskCount,
+    FlaggedSubmission,
+    daily_risk_counts,
+    risk_window,
+)
 from rtserver.domain.screening.scoring import (
     RiskFlag,
     ScaleScore,
@@ -25,13 +31,18 @@ from rtserver.domain.screening.scoring import (
     score,
     validate_answers,
 )
+from rtserver.domain.screening.submission import Submission
+from rtserver.domain.screening.support import support_message
 from rtserver.domain.screening.text import Language
+from rtserver.domain.screening.trend import Trend, trends
 
 __all__ = [
     "CrisisContact",
     "CrisisDirectory",
     "CrisisResources",
+    "DayRiskCount",
     "DefinitionError",
+    "FlaggedSubmission",
     "Instrument",
     "Language",
     "LocalizedInstrument",
@@ -41,12 +52,18 @@ __all__ = [
     "ScaleScore",
     "ScreeningInputError",
     "ScreeningResult",
+    "Submission",
+    "Trend",
     "crisis_resources_for",
+    "daily_risk_counts",
     "load_crisis_directory",
     "load_instrument",
     "load_instruments",
     "localized",
     "localized_outcomes",
+    "risk_window",
     "score",
+    "support_message",
+    "trends",
     "validate_answers",
 ]

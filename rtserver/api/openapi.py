@@ -139,6 +139,13 @@ _STATUS_BY_CODE = {
     "not_started": 409,
     "client_joined": 409,
     "write_conflict": 409,
+    "not_this_device": 403,
+    "device_keys_immutable": 409,
+    "stale_device_list": 409,
+    "stale_backup": 409,
+    "backup_not_found": 404,
+    "conversation_not_found": 404,
+    "member_not_found": 404,
     "not_ready": 503,
 }
 

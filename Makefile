@@ -44,5 +44,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks write bench/results/*.json; figures are copied into docs/performance.md by hand.
+bench: $(STAMP)
+	$(BIN)/python -m bench chat
+	$(BIN)/python -m bench booking
+
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .hypothesis web/e2ee/dist

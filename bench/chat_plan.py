@@ -1,0 +1,86 @@
+"""The load generator's plan for durable 1:1 chat: which node each device talks to, and the
+envelope each device re-signs for every message it sends.
+
+Each device seals one real E2EE envelope (rtclient.crypto.seal, for both devices of its
+conversation) and the generator signs it anew per message, because the signature binds the
+client_msg_id. The signed bytes are cut around a placeholder id here, so the Node side never
+has to reimplement the canonical JSON; a probe signature checks that both sides agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from bench.population import Device, Pair
+from rtclient import signed
+from rtclient.crypto import seal
+
+WORKLOAD = "chat.e2ee"
+# A short chat line; padded by the client to its smallest size bucket (256 bytes).
+CONTENT = b"Thanks for today. I tried the breathing exercise before my exam and it helped a bit."
+PLACEHOLDER = "client-msg-id-placeholder"
+PROBE_ID = "probe-1"
+
+
+def _signed_parts(device: Device, pair: Pair, envelope: dict[str, Any]) -> tuple[str, str]:
+    body = signed.envelope_body(
+        envelope, pair.conversation_id, pair.members, device.user_id, PLACEHOLDER
+    ).decode("ascii")
+    parts = body.split(json.dumps(PLACEHOLDER))
+    if len(parts) != 2:
+        raise ValueError("the client_msg_id must appear exactly once in the signed body")
+    return parts[0], parts[1]
+
+
+def sealed_envelope(device: Device, pair: Pair) -> dict[str, Any]:
+    """A real envelope as rtclient sends it (signature included, for a placeholder id)."""
+    return seal(
+        device.identity,
+        pair.conversation_id,
+        pair.members,
+        PLACEHOLDER,
+        CONTENT,
+        [pair.counselor.peer, pair.client.peer],
+    )
+
+
+def envelope_bytes(pair: Pair) -> int:
+    """Size of one envelope as JSON on the wire (what chat_max_envelope_bytes limits)."""
+    envelope = sealed_envelope(pair.client, pair)
+    return len(json.dumps(envelope, separators=(",", ":")))
+
+
+def chat_plan(pairs: list[Pair], urls: list[str]) -> dict[str, Any]:
+    """Devices in pair order (counselor, client). With several nodes the two devices of a
+    conversation always sit on different nodes, so every message crosses the Redis bus."""
+    devices: list[dict[str, Any]] = []
+    for number, pair in enumerate(pairs):
+        for side, device in enumerate((pair.counselor, pair.client)):
+            envelope = sealed_envelope(device, pair)
+            del envelope["signature"]
+            prefix, suffix = _signed_parts(device, pair, envelope)
+            devices.append(
+                {
+                    "url": urls[(number + side) % len(urls)],
+                    "token": device.token,
+                    "conversation_id": pair.conversation_id,
+                    "envelope": envelope,
+                    "signed_prefix": prefix,
+                    "signed_suffix": suffix,
+                    "signing_seed": base64.b64encode(bytes(device.identity.signing_key)).decode(),
+                }
+            )
+    first = devices[0]
+    probe_body = first["signed_prefix"] + json.dumps(PROBE_ID) + first["signed_suffix"]
+    probe = pairs[0].counselor.identity.signing_key.sign(probe_body.encode("ascii")).signature
+    return {
+        "workload": WORKLOAD,
+        "probe": {
+            "device": 0,
+            "client_msg_id": PROBE_ID,
+            "signature": base64.b64encode(probe).decode(),
+        },
+        "devices": devices,
+    }

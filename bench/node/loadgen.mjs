@@ -1,0 +1,252 @@
+// The load generator of `python -m bench`: many socket.io-client connections in one process.
+// Usage: node loadgen.mjs <plan.json>. Commands arrive on stdin and answers leave on stdout,
+// one JSON object per line (see bench/loadgen.py). Latency is measured from the instant a send
+// was scheduled (open loop, so a slow server cannot slow the offered rate down) to the instant
+// the receiving connection, in this same process, gets the event.
+import { createPrivateKey, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { io } from "socket.io-client";
+
+const plan = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const devices = plan.devices;
+const out = (message) => process.stdout.write(JSON.stringify(message) + "\n");
+const stats = { disconnects: 0, stale: 0 };
+
+// Workloads: what one "send" is and how its delivery is recognised. Issue 8 adds more kinds
+// (an ephemeral relay, call signalling) next to this one.
+const PKCS8_ED25519 = Buffer.from("302e020100300506032b657004220420", "hex");
+
+function chatE2ee() {
+  for (const device of devices) {
+    const seed = Buffer.from(device.signing_seed, "base64");
+    device.key = createPrivateKey({
+      key: Buffer.concat([PKCS8_ED25519, seed]),
+      format: "der",
+      type: "pkcs8",
+    });
+  }
+  // The envelope is sealed once per device by the Python client; every message re-signs it,
+  // since the signature binds the client_msg_id (rtserver/domain/keys.py envelope_body).
+  const build = (device, id) => {
+    const body = device.signed_prefix + JSON.stringify(id) + device.signed_suffix;
+    const signature = sign(null, Buffer.from(body, "ascii"), device.key).toString("base64");
+    return {
+      conversation_id: device.conversation_id,
+      client_msg_id: id,
+      envelope: { ...device.envelope, signature },
+    };
+  };
+  const probe = build(devices[plan.probe.device], plan.probe.client_msg_id);
+  if (probe.envelope.signature !== plan.probe.signature) {
+    throw new Error("signed bytes differ from the Python client's: check envelope_body");
+  }
+  return {
+    send: "message.send",
+    delivered: "message",
+    build,
+    idOf: (payload) => payload.client_msg_id,
+    error: (ack) => (ack && ack.ok === true ? null : (ack?.error?.code ?? "bad_ack")),
+  };
+}
+
+const WORKLOADS = { "chat.e2ee": chatE2ee };
+const workload = WORKLOADS[plan.workload]();
+
+// Delivery bookkeeping for the running step; ids are `<step>-<index>`.
+let current = null;
+
+function onDelivered(payload) {
+  const id = workload.idOf(payload);
+  const dash = id.indexOf("-");
+  if (current === null || id.slice(0, dash) !== current.prefix) {
+    stats.stale += 1;
+    return;
+  }
+  const index = Number(id.slice(dash + 1));
+  if (Number.isNaN(current.delivered[index])) {
+    current.delivered[index] = performance.now();
+    current.deliveredCount += 1;
+  }
+}
+
+function connectOne(device, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const socket = io(device.url, {
+      auth: { token: device.token },
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+      timeout: timeoutMs,
+    });
+    device.socket = socket;
+    socket.on(workload.delivered, onDelivered);
+    socket.once("connect", () => {
+      socket.on("disconnect", () => (stats.disconnects += 1));
+      resolve();
+    });
+    socket.once("connect_error", (err) => reject(new Error(JSON.stringify(err.data ?? err.message))));
+  });
+}
+
+function percentiles(values) {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q) => {
+    if (sorted.length === 0) return null;
+    const value = sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+    return Number.isFinite(value) ? Math.round(value * 1000) / 1000 : null;
+  };
+  const finite = sorted.filter(Number.isFinite);
+  const mean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : null;
+  return {
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    p999: at(0.999),
+    max: at(1),
+    mean: mean === null ? null : Math.round(mean * 1000) / 1000,
+  };
+}
+
+async function connect({ concurrency, timeout_s }) {
+  const started = performance.now();
+  const times = [];
+  const errors = {};
+  let next = 0;
+  const worker = async () => {
+    while (next < devices.length) {
+      const device = devices[next++];
+      const t0 = performance.now();
+      try {
+        await connectOne(device, timeout_s * 1000);
+        times.push(performance.now() - t0);
+      } catch (err) {
+        errors[err.message] = (errors[err.message] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, devices.length) }, worker));
+  return {
+    connected: times.length,
+    failed: devices.length - times.length,
+    seconds: (performance.now() - started) / 1000,
+    connect_ms: percentiles(times),
+    errors,
+  };
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function shuffled(items) {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy;
+}
+
+let stepNumber = 0;
+
+async function load({ rate, seconds, drain_s, ack_timeout_s = 30 }) {
+  const total = Math.max(1, Math.round(rate * seconds));
+  const senders = shuffled(devices.filter((d) => d.socket?.connected));
+  if (senders.length === 0) throw new Error("no connected device");
+  const step = {
+    prefix: `s${++stepNumber}`,
+    intended: new Float64Array(total),
+    delivered: new Float64Array(total).fill(NaN),
+    acked: new Float64Array(total).fill(NaN),
+    lag: new Float64Array(total),
+    deliveredCount: 0,
+    ackedCount: 0,
+    errors: {},
+  };
+  current = step;
+  const interval = 1000 / rate;
+  const t0 = performance.now() + 1;
+  const elu0 = performance.eventLoopUtilization();
+  out({ op: "window", phase: "start" });
+  let sent = 0;
+  await new Promise((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor((now - t0) / interval) + 1);
+      while (sent < due) {
+        const index = sent++;
+        const intended = t0 + index * interval;
+        step.intended[index] = intended;
+        step.lag[index] = now - intended;
+        const device = senders[index % senders.length];
+        const payload = workload.build(device, `${step.prefix}-${index}`);
+        device.socket.emit(workload.send, payload, (ack) => {
+          step.acked[index] = performance.now();
+          step.ackedCount += 1;
+          const error = workload.error(ack);
+          if (error !== null) step.errors[error] = (step.errors[error] ?? 0) + 1;
+        });
+      }
+      if (sent >= total) resolve();
+      else setTimeout(tick, Math.max(0, t0 + sent * interval - performance.now()));
+    };
+    tick();
+  });
+  const windowEnd = performance.now();
+  const elu = performance.eventLoopUtilization(elu0);
+  out({ op: "window", phase: "end" });
+  const drainUntil = performance.now() + drain_s * 1000;
+  const ackUntil = performance.now() + ack_timeout_s * 1000;
+  while (
+    (step.deliveredCount < total && performance.now() < drainUntil) ||
+    (step.ackedCount < total && performance.now() < ackUntil)
+  ) {
+    await sleep(10);
+  }
+  const latency = step.delivered.map((t, i) => (Number.isNaN(t) ? Infinity : t - step.intended[i]));
+  const ackLatency = step.acked.map((t, i) => (Number.isNaN(t) ? Infinity : t - step.intended[i]));
+  current = null;
+  // Worst latency per second of the window: shows whether slow messages are spread out or
+  // bunched in stalls (garbage collection, a periodic task, a checkpoint).
+  const perSecond = Math.max(1, Math.round(rate));
+  const worstPerSecond = [];
+  for (let start = 0; start < total; start += perSecond) {
+    const worst = latency.subarray(start, start + perSecond).reduce((a, b) => Math.max(a, b), 0);
+    worstPerSecond.push(Number.isFinite(worst) ? Math.round(worst) : null);
+  }
+  return {
+    offered_per_s: rate,
+    sent: total,
+    send_seconds: (windowEnd - t0) / 1000,
+    acked: step.ackedCount,
+    ack_errors: step.errors,
+    delivered: step.deliveredCount,
+    delivered_per_s: step.deliveredCount / seconds,
+    latency_ms: percentiles(latency),
+    ack_latency_ms: percentiles(ackLatency),
+    schedule_lag_ms: percentiles(step.lag),
+    worst_ms_per_second: worstPerSecond,
+    event_loop_utilization: Math.round(elu.utilization * 1000) / 1000,
+    disconnects: stats.disconnects,
+  };
+}
+
+async function close() {
+  for (const device of devices) device.socket?.disconnect();
+  return { disconnects: stats.disconnects, stale: stats.stale };
+}
+
+const COMMANDS = { connect, load, close };
+
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  const command = JSON.parse(line);
+  try {
+    const result = await COMMANDS[command.op](command);
+    out({ op: command.op, ok: true, result });
+  } catch (err) {
+    out({ op: command.op, ok: false, error: String(err?.stack ?? err) });
+  }
+  if (command.op === "close") break;
+}
+process.exit(0);

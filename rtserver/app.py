@@ -17,6 +17,7 @@ from rtserver.api import admin, auth, conversations, device_keys, devices, healt
 from rtserver.api import availability as availability_api
 from rtserver.api import booking as booking_api
 from rtserver.api import calendar as calendar_api
+from rtserver.api import calls as calls_api
 from rtserver.api import notifications as notifications_api
 from rtserver.api import ops as ops_api
 from rtserver.api import screening as screening_api
@@ -25,6 +26,7 @@ from rtserver.api.keys import (
     AVAILABILITY,
     BOOKINGS,
     CALENDAR,
+    CALLS,
     CLOCK,
     CONVERSATIONS,
     DATABASE,
@@ -43,6 +45,7 @@ from rtserver.auth.passwords import PasswordHasher
 from rtserver.auth.throttle import Counters, LoginThrottle, MemoryCounters, RedisCounters
 from rtserver.auth.tokens import AccessTokens
 from rtserver.clock import Clock, SystemClock
+from rtserver.domain.accounts import Principal
 from rtserver.domain.login_throttle import ThrottlePolicy
 from rtserver.domain.screening import load_crisis_directory, load_instruments
 from rtserver.protocol import SYNC_REQUIRED
@@ -53,6 +56,7 @@ from rtserver.services.audit import AuditService
 from rtserver.services.booking import BookingService
 from rtserver.services.booking_availability import AvailabilityService
 from rtserver.services.booking_calendar import CalendarService
+from rtserver.services.calls import CallService
 from rtserver.services.conversations import ConversationService
 from rtserver.services.keys import KeyService
 from rtserver.services.messages import MessageService
@@ -64,6 +68,7 @@ from rtserver.store.database import Database
 from rtserver.store.migrate import migrate
 from rtserver.store.presence import MemoryPresence, PresenceStore, RedisPresence
 from signaling.bus import Bus, InProcessBus, RedisBus
+from signaling.calls import CallEvents
 from signaling.chat import ChatEvents
 from signaling.connections import SocketConnections
 from signaling.delivery import SocketDelivery
@@ -82,6 +87,7 @@ ROUTE_TABLES: list[RouteTable] = [
     conversations.routes,
     device_keys.routes,
     turn.routes,
+    calls_api.routes,
     availability_api.routes,
     booking_api.routes,
     calendar_api.routes,
@@ -177,6 +183,19 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         late_cancel_hours=settings.late_cancel_hours,
     )
     calendar = CalendarService(database, clock, settings.public_url)
+
+    async def join_session(principal: Principal, session_id: str) -> str:
+        return (await bookings.join(principal, session_id)).conversation_id
+
+    call_service = CallService(
+        database,
+        delivery,
+        notifications,
+        join_session,
+        clock,
+        ring_timeout=timedelta(seconds=settings.call_ring_timeout_seconds),
+        reconnect_grace=timedelta(seconds=settings.call_reconnect_grace_seconds),
+    )
     root = RootNamespace(sio, accounts, clock, settings.socket_reauth_grace_seconds)
     messages = MessageService(
         database,
@@ -206,6 +225,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         root, PresenceService(database, presence_store, delivery, settings.presence_ttl_seconds)
     )
     root.add_group(presence_events)
+    root.add_group(
+        CallEvents(
+            root,
+            call_service,
+            rate=settings.call_events_per_second,
+            burst=settings.call_events_burst,
+        )
+    )
     sio.register_namespace(root)
 
     async def resync_local_sockets() -> None:
@@ -233,6 +260,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
     app[AVAILABILITY] = availability
     app[BOOKINGS] = bookings
     app[CALENDAR] = calendar
+    app[CALLS] = call_service
     app[SOCKETS] = sio
     app[ROOT_NAMESPACE] = root
     if redis is not None:
@@ -266,10 +294,15 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
 
     async def background_tasks(_: web.Application) -> AsyncIterator[None]:
         heartbeat = asyncio.create_task(presence_events.heartbeat(), name="presence-heartbeat")
+        sweeper = asyncio.create_task(
+            sweep_calls(call_service, settings.call_sweep_seconds), name="call-sweeper"
+        )
         yield
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
+        for task in (heartbeat, sweeper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await call_service.close()
 
     async def drain_sockets(_: web.Application) -> None:
         # aiohttp has already stopped accepting connections when on_shutdown runs.
@@ -291,3 +324,13 @@ def _origin_check(allowed: list[str]):  # type: ignore[no-untyped-def]
         return origin in allowed_set
 
     return check
+
+
+async def sweep_calls(calls: CallService, every_seconds: float) -> None:
+    """End rings and reconnect graces whose timers died with another node."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await calls.sweep()
+        except Exception:
+            log.exception("call sweep failed; next in %s s", every_seconds)

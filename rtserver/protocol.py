@@ -40,3 +40,20 @@ KEYS_CHANGED = "keys.changed"
 # screening and notifications (server -> client)
 SCREENING_ALERT = "screening.alert"
 NOTIFICATION = "notification"
+
+# calls (client -> server, acked)
+CALL_INVITE = "call.invite"
+CALL_ANSWER = "call.answer"
+CALL_REJECT = "call.reject"
+CALL_HANGUP = "call.hangup"
+CALL_RESUME = "call.resume"
+CALL_STATS = "call.stats"
+
+# calls (server -> client); call.candidate and call.renegotiate go both ways
+CALL_INCOMING = "call.incoming"
+CALL_ANSWERED = "call.answered"
+CALL_SELECTED = "call.selected"
+CALL_CANDIDATE = "call.candidate"
+CALL_RENEGOTIATE = "call.renegotiate"
+CALL_PEER = "call.peer"
+CALL_ENDED = "call.ended"

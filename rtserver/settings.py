@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     stun_uris: Annotated[list[str], NoDecode]
     turn_credential_ttl_seconds: int = Field(ge=60, le=24 * 3600)
     turn_prefer_relay: bool
+    call_ring_timeout_seconds: float = Field(gt=0, le=300)
+    call_reconnect_grace_seconds: float = Field(gt=0, le=600)
+    call_sweep_seconds: float = Field(gt=0, le=600)
+    call_events_per_second: float = Field(gt=0)
+    call_events_burst: int = Field(ge=1)
 
     access_token_ttl_seconds: int = Field(ge=30, le=3600)
     refresh_token_ttl_days: int = Field(ge=1, le=365)

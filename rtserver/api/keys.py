@@ -10,6 +10,7 @@ from rtserver.services.accounts import AccountService
 from rtserver.services.booking import BookingService
 from rtserver.services.booking_availability import AvailabilityService
 from rtserver.services.booking_calendar import CalendarService
+from rtserver.services.calls import CallService
 from rtserver.services.conversations import ConversationService
 from rtserver.services.keys import KeyService
 from rtserver.services.messages import MessageService
@@ -32,3 +33,4 @@ BOOKINGS = web.AppKey("bookings", BookingService)
 CALENDAR = web.AppKey("calendar", CalendarService)
 SCREENING = web.AppKey("screening", ScreeningService)
 NOTIFICATIONS = web.AppKey("notifications", NotificationService)
+CALLS = web.AppKey("calls", CallService)

@@ -147,6 +147,15 @@ _STATUS_BY_CODE = {
     "conversation_not_found": 404,
     "member_not_found": 404,
     "not_ready": 503,
+    "call_not_found": 404,
+    "call_exists": 409,
+    "call_in_progress": 409,
+    "glare": 409,
+    "callee_busy": 409,
+    "call_taken": 409,
+    "call_ended": 409,
+    "call_not_active": 409,
+    "not_in_call": 409,
 }
 
 

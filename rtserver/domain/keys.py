@@ -114,3 +114,10 @@ def coverage(
         missing=[{"user_id": wanted[d], "device_id": d} for d in sorted(set(wanted) - given)],
         unknown=sorted(given - set(wanted)),
     )
+
+
+def sdp_body(call_id: str, kind: str, sdp: str, sender_device_id: str) -> bytes:
+    """What a device signs for a call's offer or answer (rtclient.signed.sdp_body)."""
+    return canonical(
+        SDP, {"call_id": call_id, "type": kind, "sdp": sdp, "sender_device_id": sender_device_id}
+    )

@@ -21,3 +21,9 @@ class Realtime(Protocol):
         """Deliver an event to every connected device of these users, on every node.
         Best effort: whatever must not be lost is also in the store."""
         ...
+
+    async def to_devices(
+        self, device_ids: Iterable[str], event: str, payload: dict[str, Any]
+    ) -> None:
+        """Deliver an event to these devices only, on every node. Best effort."""
+        ...

@@ -12,6 +12,7 @@ from rtserver.store.booking import (
     CalendarFeedRepository,
     SessionTypeRepository,
 )
+from rtserver.store.calls import CallRepository
 from rtserver.store.chat import ConversationRepository, MessageRepository
 from rtserver.store.keys import KeyRepository
 from rtserver.store.notifications import NotificationRepository
@@ -26,6 +27,7 @@ class Transaction:
         self.refresh_tokens = RefreshTokenRepository(session)
         self.conversations = ConversationRepository(session)
         self.messages = MessageRepository(session)
+        self.calls = CallRepository(session)
         self.keys = KeyRepository(session)
         self.availability = AvailabilityRepository(session)
         self.session_types = SessionTypeRepository(session)

@@ -5,9 +5,7 @@ records; every refusal changes nothing."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,70 +13,18 @@ import pytest
 from rtserver.api.keys import ACCOUNTS
 from rtserver.domain.accounts import Role
 from tests.conftest import SettingsFactory
-from tests.support.clients import Api, Socket, connect
+from tests.support.calls import Phones, new_call_id
+from tests.support.clients import Api
 from tests.support.people import Devices, Pair, Person, make_counselor, open_direct
-from tests.support.sdp import CANDIDATE, fake_sdp, signed_sdp
+from tests.support.sdp import CANDIDATE, fake_sdp
 from tests.support.server import RunningServer, serve_in_process
-
-
-def new_call_id() -> str:
-    return str(uuid.uuid4())
-
-
-@dataclass
-class Phone:
-    """One device of a person: its socket and its signing identity."""
-
-    person: Person
-    socket: Socket
-
-    @property
-    def identity(self) -> Any:
-        assert self.person.secure is not None
-        return self.person.secure.identity
-
-    def sdp(self, call_id: str, kind: str, body: str | None = None) -> Any:
-        return signed_sdp(self.identity, call_id, kind, body)
-
-    async def invite(self, conversation_id: str, call_id: str, media: str = "video") -> Any:
-        return await self.socket.call(
-            "call.invite",
-            {
-                "call_id": call_id,
-                "conversation_id": conversation_id,
-                "media": media,
-                "sdp": self.sdp(call_id, "offer"),
-            },
-        )
-
-    async def answer(self, call_id: str) -> Any:
-        return await self.socket.call(
-            "call.answer", {"call_id": call_id, "sdp": self.sdp(call_id, "answer")}
-        )
-
-
-class Phones:
-    def __init__(self, server: RunningServer, api: Api, clients: Devices) -> None:
-        self.server, self.api, self.clients = server, api, clients
-        self.sockets: list[Socket] = []
-
-    async def of(self, person: Person, url: str | None = None) -> Phone:
-        await self.clients.secure(self.server.url, person)
-        socket = await connect(url or self.server.url, person.token)
-        self.sockets.append(socket)
-        return Phone(person, socket)
-
-    async def another_device(self, person: Person, password: str, name: str) -> Phone:
-        login = await self.api.login(person.session["user"]["login"], password, device=name)
-        return await self.of(Person(login))
 
 
 @pytest.fixture
 async def phones(server: RunningServer, api: Api, clients: Devices) -> AsyncIterator[Phones]:
-    made = Phones(server, api, clients)
+    made = Phones(server.url, api, clients)
     yield made
-    for socket in made.sockets:
-        await socket.close()
+    await made.close()
 
 
 async def record(api: Api, person: Person, call_id: str) -> dict[str, Any]:
@@ -204,10 +150,9 @@ async def quick(quick_server: RunningServer, http: Any, clients: Devices) -> Asy
     counselor = await make_counselor(api, quick_server, "dr.quick")
     client = Person(await api.register("quick-client"))
     conversation_id = await open_direct(api, counselor, client)
-    made = Phones(quick_server, api, clients)
+    made = Phones(quick_server.url, api, clients)
     yield Pair(counselor, client, conversation_id), made, api
-    for socket in made.sockets:
-        await socket.close()
+    await made.close()
 
 
 async def test_unanswered_call_is_missed_and_the_callee_is_notified(quick: Any) -> None:

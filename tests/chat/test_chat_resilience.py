@@ -7,7 +7,6 @@ import contextlib
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,36 +19,9 @@ from rtserver.settings import Settings
 from tests.chat.conftest import Devices, Person
 from tests.conftest import SettingsFactory
 from tests.support.clients import Api
-from tests.support.server import ROOT, RunningServer, free_port, serve_subprocess
+from tests.support.server import RunningServer, create_counselor, free_port, serve_subprocess
 
 FAST = {"chat_rate_per_connection": 10_000, "chat_burst_per_connection": 10_000}
-
-
-async def create_counselor(server: RunningServer, login: str) -> None:
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [
-            sys.executable,
-            "-m",
-            "rtserver",
-            "create-user",
-            "--role",
-            "counselor",
-            "--login",
-            login,
-            "--display-name",
-            login,
-            "--password-stdin",
-        ],
-        input="counselor pw 123\n",
-        text=True,
-        env=server.env,
-        cwd=ROOT,
-        check=False,
-        capture_output=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
 
 
 async def setup_pair(

@@ -133,3 +133,30 @@ async def wait_for(predicate: Any, timeout: float = 5.0, interval: float = 0.02)
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+async def create_counselor(server: RunningServer, login: str) -> None:
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "rtserver",
+            "create-user",
+            "--role",
+            "counselor",
+            "--login",
+            login,
+            "--display-name",
+            login,
+            "--password-stdin",
+        ],
+        input="counselor pw 123\n",
+        text=True,
+        env=server.env,
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr

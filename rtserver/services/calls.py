@@ -458,9 +458,17 @@ class CallService:
             overdue = await tx.calls.overdue(now, now - self._grace)
         ended = 0
         for call_id, reason in overdue:
-            if await self._end_if(call_id, reason) is not None:
-                ended += 1
+            if reason is EndReason.MISSED:
+                outcome = await self._end_if(call_id, reason, only_if=CallState.RINGING)
+            else:  # re-checked in the ending transaction: the device may have resumed since
+                check = functools.partial(self._still_lost_before, call_id, now - self._grace)
+                outcome = await self._end_if(call_id, reason, check=check)
+            ended += outcome is not None
         return ended
+
+    @staticmethod
+    async def _still_lost_before(call_id: str, before: datetime, tx: Transaction) -> bool:
+        return await tx.calls.lost_before(call_id, before)
 
     async def close(self) -> None:
         for task in self._timers.values():

@@ -167,6 +167,14 @@ class CallRepository:
         )
         return (await self._session.execute(query)).first() is not None
 
+    async def lost_before(self, call_id: str, before: datetime) -> bool:
+        """A side of this call has been gone since before `before` (and has not come back)."""
+        query = select(CallRow.id).where(
+            CallRow.id == call_id,
+            or_(CallRow.caller_lost_at <= before, CallRow.callee_lost_at <= before),
+        )
+        return (await self._session.execute(query)).first() is not None
+
     async def overdue(self, now: datetime, lost_before: datetime) -> list[tuple[str, EndReason]]:
         """Ringing calls past their deadline, and calls a side left before `lost_before`."""
         ringing = select(CallRow.id).where(

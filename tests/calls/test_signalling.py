@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from rtserver.api.keys import ACCOUNTS
+from rtserver.api.keys import ACCOUNTS, CALLS
+from rtserver.clock import FrozenClock
 from rtserver.domain.accounts import Role
 from tests.conftest import SettingsFactory
 from tests.support.calls import Phones, new_call_id
@@ -483,3 +485,40 @@ async def test_a_call_id_cannot_be_reused(pair: Pair, phones: Phones) -> None:
     assert (await caller.socket.call("call.hangup", {"call_id": call_id}))["ok"]
     again = await caller.invite(pair.conversation_id, call_id)
     assert again["error"]["code"] == "call_exists"
+
+
+async def test_the_sweeper_ends_only_what_no_one_came_back_to(
+    make_settings: SettingsFactory, http: Any, clients: Devices
+) -> None:
+    clock = FrozenClock(datetime(2026, 11, 29, 9, 0, tzinfo=UTC))
+    async with serve_in_process(make_settings(), clock=clock) as running:
+        assert running.app is not None
+        api = Api(running.url, http)
+        counselor = await make_counselor(api, running, "dr.sweep")
+        client = Person(await api.register("sweep-client"))
+        conversation_id = await open_direct(api, counselor, client)
+        phones = Phones(running.url, api, clients)
+        try:
+            caller = await phones.of(counselor)
+            callee = await phones.of(client)
+            call_id = new_call_id()
+            assert (await caller.invite(conversation_id, call_id))["ok"]
+            await callee.socket.next("call.incoming")
+            assert (await callee.answer(call_id))["ok"]
+            await caller.socket.close()
+            await callee.socket.next("call.peer")
+            back = await phones.of(counselor)
+            assert (await back.socket.call("call.resume", {"call_id": call_id}))["ok"]
+            assert (await callee.socket.next("call.peer"))["state"] == "connected"
+
+            clock.advance(timedelta(minutes=5))  # far past the ring deadline and the grace
+            assert await running.app[CALLS].sweep() == 0
+            assert (await record(api, client, call_id))["state"] == "active"
+
+            await back.socket.close()  # gone for good this time
+            assert (await callee.socket.next("call.peer"))["state"] == "reconnecting"
+            clock.advance(timedelta(minutes=5))
+            assert await running.app[CALLS].sweep() == 1
+            assert (await callee.socket.next("call.ended"))["end_reason"] == "connection_lost"
+        finally:
+            await phones.close()

@@ -19,6 +19,7 @@ from rtserver.domain.booking import Weekday
 from rtserver.errors import Conflict
 from rtserver.services.accounts import AccountService
 from rtserver.services.booking_availability import AvailabilityService, SessionTypeDraft
+from rtserver.services.conversations import ConversationService
 
 DEMO_USERS = (
     ("demo.counselor", "Dr. Sari (demo counselor)", Role.COUNSELOR),
@@ -28,6 +29,7 @@ DEMO_USERS = (
 )
 
 DEMO_COUNSELOR = "demo.counselor"
+DEMO_CLIENT = "demo.client"
 DEMO_TIME_ZONE = "Asia/Jakarta"
 _WORKDAY = [(time(9), time(12)), (time(13), time(17))]
 DEMO_WEEK = {day: _WORKDAY for day in Weekday if day <= Weekday.FRIDAY}
@@ -64,10 +66,15 @@ def _write_stored(path: Path, stored: dict[str, str]) -> None:
 
 
 async def seed_demo(
-    accounts: AccountService, data_dir: Path, availability: AvailabilityService | None = None
+    accounts: AccountService,
+    data_dir: Path,
+    availability: AvailabilityService | None = None,
+    conversations: ConversationService | None = None,
 ) -> list[DemoLogin]:
     """Create the demo users; with `availability`, make the demo counselor bookable
-    (Mon-Fri 09:00-12:00 and 13:00-17:00 Asia/Jakarta, 50-minute sessions)."""
+    (Mon-Fri 09:00-12:00 and 13:00-17:00 Asia/Jakarta, 50-minute sessions); with
+    `conversations`, open the demo counselor's conversation with the demo client (so the
+    console has someone to write to and call)."""
     path = data_dir / "demo-logins.json"
     stored = await asyncio.to_thread(_read_stored, path)
     logins = []
@@ -86,4 +93,9 @@ async def seed_demo(
     await asyncio.to_thread(_write_stored, path, stored)
     if availability is not None:
         await availability.seed_offer(DEMO_COUNSELOR, DEMO_TIME_ZONE, DEMO_WEEK, DEMO_SESSION)
+    if conversations is not None:
+        counselor_id = await accounts.user_id_of(DEMO_COUNSELOR)
+        client_id = await accounts.user_id_of(DEMO_CLIENT)
+        if counselor_id and client_id:
+            await conversations.open_direct(counselor_id, client_id)
     return logins

@@ -83,6 +83,12 @@ class AccountService:
             await tx.users.add(user, password_hash)
         return user
 
+    async def user_id_of(self, login: str) -> str | None:
+        """For seeding and tools: the id of the account with this login, if any."""
+        async with self._db.read() as tx:
+            found = await tx.users.by_login(login)
+        return found[0].id if found else None
+
     async def register(
         self, login: str, password: str, display_name: str, device_name: str, ip: str
     ) -> AuthSession:

@@ -26,7 +26,9 @@ async def phones(server: RunningServer, api: Api, clients: Devices) -> AsyncIter
     await made.close()
 
 
-def session_invite(call_id: str, conversation_id: str, session_id: str, sdp: object) -> dict:
+def session_invite(
+    call_id: str, conversation_id: str, session_id: str, sdp: object
+) -> dict[str, object]:
     return {
         "call_id": call_id,
         "conversation_id": conversation_id,

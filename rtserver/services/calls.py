@@ -329,7 +329,7 @@ class CallService:
             if call.state is not CallState.ACTIVE:
                 raise app_error(CallRuleError("call_not_active", "the call has not been answered"))
             await self._verify_sdp(tx, principal, call_id, sdp)
-            if media is not None and media is not call.media:
+            if sdp.type == "offer" and media is not None and media is not call.media:
                 changed = self._apply(lambda: rules.change_media(call, media))
                 if not await tx.calls.save(changed, expect=CallState.ACTIVE):
                     raise await self._lost_race(tx, call_id)

@@ -4,8 +4,6 @@ fails clearly."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +12,10 @@ import aioice
 import pytest
 
 from media.turn import turn_credentials
-from tests.conftest import IN_CI, SettingsFactory
+from tests.conftest import SettingsFactory
 from tests.support.clients import Api
-from tests.support.server import free_port, serve_in_process
+from tests.support.coturn import running_coturn
+from tests.support.server import serve_in_process
 
 SECRET = "turn-shared-secret-for-tests-only"
 
@@ -38,61 +37,8 @@ def test_credentials_follow_the_turn_rest_api() -> None:
 
 @pytest.fixture
 def coturn(tmp_path: Path) -> Iterator[int]:
-    binary = shutil.which("turnserver")
-    if binary is None:
-        if IN_CI:
-            pytest.fail("coturn (turnserver) is required in CI")
-        pytest.skip("coturn not installed: apt-get install coturn")
-    port = free_port()
-    # The production config with what a loopback test needs changed: no TLS files, loopback
-    # peers and relay addresses allowed, our secret.
-    production = (Path(__file__).resolve().parents[2] / "config" / "turnserver.conf").read_text()
-    lines = [
-        line
-        for line in production.splitlines()
-        if not line.startswith(
-            (
-                "cert=",
-                "pkey=",
-                "denied-peer-ip=127.",
-                "denied-peer-ip=::1",
-                "listening-port",
-                "tls-listening-port",
-                "log-file",
-            )
-        )
-    ]
-    lines += [
-        f"listening-port={port}",
-        "listening-ip=127.0.0.1",
-        "relay-ip=127.0.0.1",
-        "allow-loopback-peers",
-        "no-tls",
-        "no-dtls",
-        f"static-auth-secret={SECRET}",
-        "min-port=40000",
-        "max-port=40999",
-        f"log-file={tmp_path / 'turn.log'}",
-    ]
-    config = tmp_path / "turnserver.conf"
-    config.write_text("\n".join(lines) + "\n")
-    process = subprocess.Popen(
-        [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        import socket
-        import time
-
-        for _ in range(100):  # wait until it answers on TCP
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with running_coturn(tmp_path, SECRET) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 async def relay_candidates(port: int, username: str, password: str) -> list[str]:

@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) web/console/dist/index.html
 	$(BIN)/rtserver serve --demo
 
 NODE_DEPS := tests/node/node_modules/.package-lock.json
@@ -32,7 +32,20 @@ $(E2EE_DEPS): web/e2ee/package-lock.json
 web/e2ee/dist/rtserver-e2ee.js: $(E2EE_DEPS) $(wildcard web/e2ee/src/*.js) web/e2ee/build.mjs
 	npm run --prefix web/e2ee build
 
-test: $(STAMP) $(NODE_DEPS) $(E2EE_DEPS)
+CONSOLE_DEPS := web/console/node_modules/.package-lock.json
+
+# The counselor console served at /console/ (bundles web/e2ee's sources). Without npm it is
+# not built and /console/ answers 503 console_not_built; its browser tests build their own.
+$(CONSOLE_DEPS): web/console/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix web/console --no-audit --no-fund; \
+	else echo "npm not found: the counselor console will not be built"; fi
+
+web/console/dist/index.html: $(CONSOLE_DEPS) $(wildcard web/console/src/*.js) \
+		web/console/index.html web/console/console.css web/console/build.mjs \
+		$(wildcard web/e2ee/src/*.js)
+	@if command -v npm >/dev/null; then npm run --prefix web/console build; fi
+
+test: $(STAMP) $(NODE_DEPS) $(E2EE_DEPS) web/console/dist/index.html
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
@@ -50,4 +63,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench booking
 
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .hypothesis web/e2ee/dist
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .hypothesis web/e2ee/dist web/console/dist

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
-from rtserver.api import admin, auth, conversations, device_keys, devices, health, turn
+from rtserver.api import admin, auth, console, conversations, device_keys, devices, health, turn
 from rtserver.api import availability as availability_api
 from rtserver.api import booking as booking_api
 from rtserver.api import calendar as calendar_api
@@ -95,6 +95,7 @@ ROUTE_TABLES: list[RouteTable] = [
     screening_api.routes,
     notifications_api.routes,
     ops_api.routes,
+    console.routes,
 ]
 SOCKETS = web.AppKey("sockets", SocketServer)
 ROOT_NAMESPACE = web.AppKey("root_namespace", RootNamespace)

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     port: int = Field(ge=0, le=65535)
     public_url: str
     data_dir: Path
+    console_dir: Path
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
     database_url: str

@@ -5,6 +5,16 @@
 # <parent of the rtserver package>/config/default.toml. With `pip install -e .` the package stays
 # in /app, so /app/config/default.toml is found; a plain `pip install .` would move the package
 # into site-packages, where there is no config/ directory, and the server would refuse to start.
+
+# The counselor console (/console/): built with Node from its package-lock and web/e2ee's sources;
+# only the bundle reaches the final image.
+FROM node:20-slim AS console
+WORKDIR /src
+COPY web/e2ee/src ./web/e2ee/src
+COPY web/e2ee/package.json ./web/e2ee/package.json
+COPY web/console ./web/console
+RUN cd web/console && npm ci --no-audit --no-fund && npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -31,6 +41,7 @@ COPY rtserver ./rtserver
 COPY signaling ./signaling
 COPY media ./media
 COPY rtclient ./rtclient
+COPY --from=console /src/web/console/dist ./web/console/dist
 RUN pip install --no-deps -e . \
     && python -c "from rtserver.settings import DEFAULT_CONFIG_FILE as f; assert f.is_file(), f" \
     && mkdir -p /data \
@@ -38,7 +49,8 @@ RUN pip install --no-deps -e . \
 
 ENV RTSERVER_HOST=0.0.0.0 \
     RTSERVER_PORT=8080 \
-    RTSERVER_DATA_DIR=/data
+    RTSERVER_DATA_DIR=/data \
+    RTSERVER_CONSOLE_DIR=/app/web/console/dist
 
 VOLUME ["/data"]
 EXPOSE 8080

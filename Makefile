@@ -57,8 +57,17 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Benchmarks write bench/results/*.json; figures are copied into docs/performance.md by hand.
-bench: $(STAMP)
+BENCH_NODE_DEPS := bench/node/node_modules/.package-lock.json \
+	bench/node-relay/node_modules/.package-lock.json
+
+# The load generator (socket.io-client) and the Node socket.io reference of `bench compare`.
+bench/%/node_modules/.package-lock.json: bench/%/package-lock.json
+	npm ci --prefix bench/$* --no-audit --no-fund
+
+# Benchmarks write bench/results/*.json; `bench compare` also rewrites its section of
+# docs/performance.md, the other figures are copied there by hand.
+bench: $(STAMP) $(BENCH_NODE_DEPS)
+	$(BIN)/python -m bench compare
 	$(BIN)/python -m bench chat
 	$(BIN)/python -m bench booking
 

@@ -67,10 +67,11 @@ def limited_by(step: Mapping[str, Any] | None) -> str:
     return "waiting on the store or the bus (no core saturated)"
 
 
-async def wait_for_quiet_host(groups: Groups) -> float:
-    """Wait (bounded) until other work on this host (tests, other benchmarks) leaves the cores
-    alone; returns the CPU it used over the last second, in percent of one core."""
-    deadline = time.monotonic() + QUIET_PATIENCE
+async def wait_for_quiet_host(groups: Groups, patience: float = QUIET_PATIENCE) -> float:
+    """Wait (at most `patience` seconds) until other work on this host (tests, other benchmarks)
+    leaves the cores alone; returns the CPU it used over the last second, in percent of one
+    core."""
+    deadline = time.monotonic() + patience
     while True:
         meter = CpuMeter(groups())
         meter.start()
@@ -114,9 +115,15 @@ class _Window:
 
 
 async def measure_step(
-    generator: LoadGenerator, groups: Groups, rate: int, seconds: float, drain: float
+    generator: LoadGenerator,
+    groups: Groups,
+    rate: int,
+    seconds: float,
+    drain: float,
+    retries: int = RETRIES,
+    patience: float = QUIET_PATIENCE,
 ) -> dict[str, Any]:
-    for attempt in range(RETRIES + 1):
+    for attempt in range(retries + 1):
         window = _Window(CpuMeter(groups()))
         load = await generator.load(rate=rate, seconds=seconds, drain_s=drain, on_window=window)
         cpu = window.cpu
@@ -131,8 +138,8 @@ async def measure_step(
             "stall_seconds": stalls(load),
             "attempts": attempt + 1,
         }
-        if verdict == "pass" or cpu["outside"] < DISTURBED or attempt == RETRIES:
+        if verdict == "pass" or cpu["outside"] < DISTURBED or attempt == retries:
             return step
         print(f"  {rate} msg/s disturbed ({cpu['outside']:.0f}% CPU outside); again", flush=True)
-        await wait_for_quiet_host(groups)
+        await wait_for_quiet_host(groups, patience)
     raise AssertionError("unreachable")

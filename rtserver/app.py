@@ -57,7 +57,9 @@ from rtserver.services.booking import BookingService
 from rtserver.services.booking_availability import AvailabilityService
 from rtserver.services.booking_calendar import CalendarService
 from rtserver.services.calls import CallService
+from rtserver.services.conversation_views import ConversationViews
 from rtserver.services.conversations import ConversationService
+from rtserver.services.group_commit import GroupCommit
 from rtserver.services.keys import KeyService
 from rtserver.services.messages import MessageService
 from rtserver.services.notifications import NotificationService
@@ -73,9 +75,11 @@ from signaling.chat import ChatEvents
 from signaling.connections import SocketConnections
 from signaling.delivery import SocketDelivery
 from signaling.fanout import ResyncingRedisManager
+from signaling.packets import FastPacket
 from signaling.presence import PresenceEvents
 from signaling.root import RootNamespace
 from signaling.server import SocketServer
+from signaling.view_invalidation import ViewInvalidation
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +130,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         auth_timeout=settings.socket_auth_timeout_seconds,
         async_mode="aiohttp",
         client_manager=manager,
+        serializer=FastPacket,
         transports=["polling", "websocket"] if settings.socketio_polling else ["websocket"],
         cors_allowed_origins=_origin_check(settings.allowed_origins),
         max_http_buffer_size=settings.socket_max_message_bytes,
@@ -152,7 +157,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         password_min_length=settings.password_min_length,
     )
     delivery = SocketDelivery(sio)
-    conversation_service = ConversationService(database, delivery, clock)
+    views = ConversationViews(database, ttl=settings.chat_view_cache_seconds)
+    conversation_service = ConversationService(
+        database, ViewInvalidation(delivery, views, bus), clock
+    )
     notifications = NotificationService(database, delivery, clock)
     crisis_file = settings.crisis_resources_file
     screening = ScreeningService(
@@ -198,11 +206,19 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         reconnect_grace=timedelta(seconds=settings.call_reconnect_grace_seconds),
     )
     root = RootNamespace(sio, accounts, clock, settings.socket_reauth_grace_seconds)
+    committer = GroupCommit(
+        database,
+        views,
+        max_batch=settings.chat_commit_max_batch,
+        linger=settings.chat_commit_linger_ms / 1000,
+    )
     messages = MessageService(
         database,
         delivery,
         counters,
         clock,
+        views,
+        committer,
         max_per_user_per_minute=settings.chat_max_per_user_per_minute,
         sync_page=settings.chat_sync_page,
     )
@@ -211,7 +227,6 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
             root,
             sio,
             messages,
-            conversation_service,
             clock,
             max_envelope_bytes=settings.chat_max_envelope_bytes,
             rate=settings.chat_rate_per_connection,
@@ -237,7 +252,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
     sio.register_namespace(root)
 
     async def resync_local_sockets() -> None:
-        # Fan-out published while this node was cut off from Redis never arrived here.
+        # Fan-out published while this node was cut off from Redis never arrived here, nor
+        # did the bus's cache invalidations.
+        views.invalidate_all()
         for sid, _ in root.local_principals():
             await sio.emit(SYNC_REQUIRED, {"reason": "bus_reconnected"}, to=sid, ignore_queue=True)
 
@@ -282,6 +299,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             await migrate(database)
         yield
+        await committer.stop()
         await database.close()
         hasher.close()
 

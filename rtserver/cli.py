@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import multiprocessing
+import os
 import secrets
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from rtserver.api.keys import ACCOUNTS, AVAILABILITY
+from rtserver import gc_tuning
+from rtserver.api.keys import ACCOUNTS, AVAILABILITY, CONVERSATIONS
 from rtserver.app import build_app
 from rtserver.demo import seed_demo
 from rtserver.domain.accounts import Role
@@ -30,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo", action="store_true", help="seed demo users first, print logins")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (SO_REUSEPORT); more than one needs redis_url",
+    )
     sub.add_parser("migrate", help="apply database migrations")
     create = sub.add_parser("create-user", help="create an account of any role")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -59,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         if args.command == "serve":
-            return _serve(settings, demo=args.demo)
+            return _serve(settings, demo=args.demo, workers=args.workers)
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "create-user":
@@ -85,7 +96,9 @@ async def _with_app(settings: Settings, action) -> int:  # type: ignore[no-untyp
 
 
 async def _print_demo(app: web.Application, settings: Settings) -> int:
-    logins = await seed_demo(app[ACCOUNTS], settings.data_dir, app[AVAILABILITY])
+    logins = await seed_demo(
+        app[ACCOUNTS], settings.data_dir, app[AVAILABILITY], app[CONVERSATIONS]
+    )
     print("Demo logins (stored in", settings.data_dir / "demo-logins.json", "):")
     for entry in logins:
         print(f"  {entry.role:<10} login={entry.login:<16} password={entry.password}")
@@ -130,27 +143,94 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_app(settings, create)
 
 
-def _serve(settings: Settings, *, demo: bool) -> int:
+def _serve(settings: Settings, *, demo: bool, workers: int = 1) -> int:
+    if workers < 1:
+        raise ConfigError("serve --workers: at least 1")
+    if workers > 1 and not settings.redis_url:
+        raise ConfigError(
+            "serve --workers needs redis_url: the workers share fan-out, presence, counters "
+            "and cache invalidation through Redis"
+        )
+    if workers > 1 and settings.socketio_polling:
+        raise ConfigError("serve --workers needs socketio_polling = false (polling is sticky)")
+    load_secret_keys(settings)  # fail on missing secrets before touching anything else
+    if demo:
+        _install_uvloop()
+        asyncio.run(_with_app(settings, _print_demo))
+    if not settings.uses_sqlite:
+        asyncio.run(_check_migrated(settings))
+    elif workers > 1:
+        asyncio.run(_migrate(settings))  # once, before the workers race to do it
+    if workers == 1:
+        return _run_node(settings, reuse_port=False)
+    return workers_supervised(settings, workers)
+
+
+def _install_uvloop() -> None:
     try:
         import uvloop
 
         uvloop.install()
     except ImportError:
         pass
-    load_secret_keys(settings)  # fail on missing secrets before touching anything else
-    if demo:
-        asyncio.run(_with_app(settings, _print_demo))
-    if not settings.uses_sqlite:
-        asyncio.run(_check_migrated(settings))
+
+
+def _run_node(settings: Settings, *, reuse_port: bool) -> int:
+    """One server process: uvloop, tuned GC, the app until SIGTERM or SIGINT."""
+    _install_uvloop()
+    gc_tuning.tune()
+    app = build_app(settings)
+    app.on_startup.append(gc_tuning.freeze_after_startup)
     web.run_app(
-        build_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
+        reuse_port=reuse_port or None,
         shutdown_timeout=settings.shutdown_grace_seconds,
         access_log=None,
         print=lambda msg: print(msg, flush=True),
     )
     return 0
+
+
+def _worker(settings: Settings) -> None:
+    configure_logging(settings.log_level)
+    raise SystemExit(_run_node(settings, reuse_port=True))
+
+
+def workers_supervised(settings: Settings, workers: int) -> int:
+    """Run `workers` server processes on one port (the kernel spreads connections over them);
+    SIGTERM or SIGINT stops them all, and so does the exit of any one (a supervisor such as
+    systemd then restarts the whole)."""
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker, args=(settings,), name=f"rtserver-worker-{n}")
+        for n in range(workers)
+    ]
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for process in processes:
+            process.start()
+        while not stopping.is_set() and all(p.is_alive() for p in processes):
+            stopping.wait(0.2)
+    finally:
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.join(settings.shutdown_grace_seconds + 10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    codes = [p.exitcode or 0 for p in processes]
+    return 0 if stopping.is_set() and not any(codes) else max(1, *codes)
 
 
 async def _check_migrated(settings: Settings) -> None:

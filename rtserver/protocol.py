@@ -13,6 +13,7 @@ SERVER_SHUTDOWN = "server.shutdown"
 
 # bus topics between nodes
 TOPIC_CLOSE_SOCKETS = "sockets.close"
+TOPIC_CONVERSATION_CHANGED = "conversation.changed"  # drop cached conversation views
 
 # chat (client -> server, acked)
 MESSAGE_SEND = "message.send"

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     chat_burst_per_connection: int = Field(ge=1)
     chat_max_per_user_per_minute: int = Field(ge=1)
     chat_sync_page: int = Field(ge=10, le=1000)
+    chat_commit_max_batch: int = Field(ge=1, le=10_000)
+    chat_commit_linger_ms: float = Field(ge=0, le=50)
+    chat_view_cache_seconds: float = Field(ge=0, le=300)
     typing_ttl_seconds: float = Field(gt=0, le=60)
     presence_ttl_seconds: int = Field(ge=10, le=3600)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import orjson
+
 from rtserver.clock import Clock
 from rtserver.domain.accounts import Principal
 from rtserver.domain.chat import Message
 from rtserver.domain.rate import TokenBucket
 from rtserver.errors import Invalid, RateLimited
 from rtserver.protocol import MESSAGE, TYPING_EVENT
-from rtserver.services.conversations import ConversationService
 from rtserver.services.messages import MessageService, message_event
 from rtserver.timefmt import wire_time
 from signaling.acks import SocketSessions, acked
@@ -31,7 +32,6 @@ class ChatEvents(EventGroup):
         sessions: SocketSessions,
         sio: SocketServer,
         messages: MessageService,
-        conversations: ConversationService,
         clock: Clock,
         *,
         max_envelope_bytes: int,
@@ -42,7 +42,6 @@ class ChatEvents(EventGroup):
         super().__init__(sessions)
         self._sio = sio
         self._messages = messages
-        self._conversations = conversations
         self._clock = clock
         self._max_envelope_bytes = max_envelope_bytes
         self._rate = rate
@@ -72,13 +71,14 @@ class ChatEvents(EventGroup):
         envelope = payload.envelope.model_dump()
         if envelope["sender_device_id"] != principal.device_id:
             raise Invalid("envelope names another sending device", code="bad_envelope")
-        if len(payload.envelope.model_dump_json()) > self._max_envelope_bytes:
+        envelope_json = orjson.dumps(envelope).decode()  # as stored; its size is what is limited
+        if len(envelope_json) > self._max_envelope_bytes:
             raise Invalid(
                 f"envelope larger than {self._max_envelope_bytes} bytes", code="too_large"
             )
         self._spend(sid)
         result = await self._messages.send(
-            principal, payload.conversation_id, payload.client_msg_id, envelope
+            principal, payload.conversation_id, payload.client_msg_id, envelope, envelope_json
         )
         if not result.duplicate:
             await self._sio.emit(
@@ -122,7 +122,7 @@ class ChatEvents(EventGroup):
     @acked(Typing)
     async def on_typing(self, sid: str, principal: Principal, payload: Typing) -> dict[str, Any]:
         self._spend(sid, 0.25)
-        member_ids = await self._conversations.member_ids(principal, payload.conversation_id)
+        member_ids = await self._messages.relay_members(principal, payload.conversation_id)
         others = [user_room(u) for u in member_ids if u != principal.user_id]
         if others:
             await self._sio.emit(

@@ -42,7 +42,12 @@ async def test_serve_with_demo_data_login_and_connect(
         assert set(logins) == {"demo.client", "demo.counselor", "demo.ops", "demo.admin"}
         async with aiohttp.ClientSession() as http:
             session = await Api(server.url, http).login("demo.client", logins["demo.client"])
+            mine = await Api(server.url, http).request(
+                "GET", "/api/v1/conversations", token=session["access_token"]
+            )
         assert session["user"]["role"] == "client"
+        # The demo client already has a conversation with the demo counselor to chat and call in.
+        assert [c["kind"] for c in mine.body["conversations"]] == ["direct"]
         sock = await connect(server.url, session["access_token"])
         assert (await sock.call("session.info"))["ok"]
         await sock.close()

@@ -51,16 +51,62 @@ function chatE2ee() {
   };
 }
 
-const WORKLOADS = { "chat.e2ee": chatE2ee };
+const okOrCode = (ack) => (ack && ack.ok === true ? null : (ack?.error?.code ?? "bad_ack"));
+
+// Ephemeral relay: rtserver's `typing {conversation_id, on}`, relayed to the other member of a
+// 1:1 conversation (`device.peer`, an index into the plan) as `typing {conversation_id, user_id,
+// on, ttl_ms}`. The event carries no id of its own, so deliveries are matched to sends in order,
+// per receiving connection (each hears only its peer): the n-th typing event a connection gets
+// is taken to be the n-th one its peer sent.
+function relayTyping() {
+  for (const device of devices) device.pending = [];
+  return {
+    send: "typing",
+    delivered: "typing",
+    build: (device) => ({ conversation_id: device.conversation_id, on: true }),
+    sent: (device, id) => devices[device.peer].pending.push(id),
+    idOf: (payload, receiver) => receiver.pending.shift() ?? "",
+    reset: () => devices.forEach((device) => (device.pending = [])),
+    error: okOrCode,
+  };
+}
+
+// A durable-like message for the Node reference: rtserver's `message.send` payload with a fixed
+// envelope of the planned size; the reference relays it without storing or verifying anything.
+function relayMessage() {
+  return {
+    send: "message.send",
+    delivered: "message",
+    build: (device, id) => ({
+      conversation_id: device.conversation_id,
+      client_msg_id: id,
+      envelope: device.envelope,
+    }),
+    idOf: (payload) => payload.client_msg_id,
+    error: okOrCode,
+  };
+}
+
+// Connections only (memory per idle connection): nothing is ever sent.
+function idle() {
+  return { send: null, delivered: "message", build: () => null, idOf: () => "", error: okOrCode };
+}
+
+const WORKLOADS = {
+  "chat.e2ee": chatE2ee,
+  "relay.typing": relayTyping,
+  "relay.message": relayMessage,
+  idle,
+};
 const workload = WORKLOADS[plan.workload]();
 
 // Delivery bookkeeping for the running step; ids are `<step>-<index>`.
 let current = null;
 
-function onDelivered(payload) {
-  const id = workload.idOf(payload);
+function onDelivered(payload, receiver) {
+  const id = workload.idOf(payload, receiver);
   const dash = id.indexOf("-");
-  if (current === null || id.slice(0, dash) !== current.prefix) {
+  if (current === null || dash < 0 || id.slice(0, dash) !== current.prefix) {
     stats.stale += 1;
     return;
   }
@@ -74,19 +120,31 @@ function onDelivered(payload) {
 function connectOne(device, timeoutMs) {
   return new Promise((resolve, reject) => {
     const socket = io(device.url, {
-      auth: { token: device.token },
+      auth: device.auth ?? { token: device.token },
       transports: ["websocket"],
       reconnection: false,
       forceNew: true,
       timeout: timeoutMs,
     });
     device.socket = socket;
-    socket.on(workload.delivered, onDelivered);
+    socket.on(workload.delivered, (payload) => onDelivered(payload, device));
+    // `timeout` bounds the transport's handshake only: a server that opens the WebSocket but
+    // never answers (or closes it before) the namespace connect must not hang the storm.
+    const fail = (message) => {
+      clearTimeout(timer);
+      socket.disconnect();
+      reject(new Error(message));
+    };
+    const timer = setTimeout(() => fail("no namespace connect in time"), timeoutMs);
+    const closed = (reason) => fail(`closed before connect: ${reason}`);
+    socket.once("disconnect", closed);
     socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.off("disconnect", closed);
       socket.on("disconnect", () => (stats.disconnects += 1));
       resolve();
     });
-    socket.once("connect_error", (err) => reject(new Error(JSON.stringify(err.data ?? err.message))));
+    socket.once("connect_error", (err) => fail(JSON.stringify(err.data ?? err.message)));
   });
 }
 
@@ -151,7 +209,9 @@ let stepNumber = 0;
 
 async function load({ rate, seconds, drain_s, ack_timeout_s = 30 }) {
   const total = Math.max(1, Math.round(rate * seconds));
-  const senders = shuffled(devices.filter((d) => d.socket?.connected));
+  // A device sends only while it and (when the plan names it) its peer are connected.
+  const live = (d) => d.socket?.connected && (d.peer == null || devices[d.peer].socket?.connected);
+  const senders = shuffled(devices.filter(live));
   if (senders.length === 0) throw new Error("no connected device");
   const step = {
     prefix: `s${++stepNumber}`,
@@ -163,6 +223,7 @@ async function load({ rate, seconds, drain_s, ack_timeout_s = 30 }) {
     ackedCount: 0,
     errors: {},
   };
+  workload.reset?.();
   current = step;
   const interval = 1000 / rate;
   const t0 = performance.now() + 1;
@@ -179,7 +240,9 @@ async function load({ rate, seconds, drain_s, ack_timeout_s = 30 }) {
         step.intended[index] = intended;
         step.lag[index] = now - intended;
         const device = senders[index % senders.length];
-        const payload = workload.build(device, `${step.prefix}-${index}`);
+        const id = `${step.prefix}-${index}`;
+        const payload = workload.build(device, id);
+        workload.sent?.(device, id);
         device.socket.emit(workload.send, payload, (ack) => {
           step.acked[index] = performance.now();
           step.ackedCount += 1;

@@ -1,7 +1,7 @@
 """Messages: durable send with gapless seq and idempotent retry, sync, history, read receipts.
 
-Order of a send: validate -> commit (seq taken inside the transaction) -> ack -> fan-out. The
-fan-out is a hint; the store is the truth, and devices recover by `sync`.
+Order of a send: validate -> commit (seq taken inside the group commit's transaction) -> ack ->
+fan-out. The fan-out is a hint; the store is the truth, and devices recover by `sync`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,26 @@ from rtserver.auth.throttle import Counters, CountersUnavailable
 from rtserver.clock import Clock
 from rtserver.domain.accounts import Principal
 from rtserver.domain.chat import Message
-from rtserver.domain.keys import coverage, envelope_body, verify
-from rtserver.errors import Invalid, RateLimited
+from rtserver.domain.chat_send import (
+    NOT_MEMBER,
+    BatchSend,
+    ConversationView,
+    Refusal,
+    SendKey,
+    check_send,
+)
+from rtserver.errors import Conflict, Invalid, RateLimited
 from rtserver.protocol import RECEIPT
 from rtserver.services.connections import Realtime
+from rtserver.services.conversation_views import ConversationViews
 from rtserver.services.conversations import not_found
-from rtserver.store.chat import DuplicateClientMessage
+from rtserver.services.group_commit import Committed, GroupCommit
+from rtserver.store import chat_batch
 from rtserver.store.database import Database
-from rtserver.store.transaction import Transaction
 from rtserver.timefmt import wire_time
 
 HISTORY_MAX = 100
+_RECHECKS = 3  # a send whose conversation changes under it this often is refused
 log = logging.getLogger(__name__)
 
 
@@ -62,6 +71,8 @@ class MessageService:
         realtime: Realtime,
         counters: Counters,
         clock: Clock,
+        views: ConversationViews,
+        committer: GroupCommit,
         *,
         max_per_user_per_minute: int,
         sync_page: int,
@@ -70,6 +81,8 @@ class MessageService:
         self._realtime = realtime
         self._counters = counters
         self._clock = clock
+        self._views = views
+        self._committer = committer
         self._max_per_user = max_per_user_per_minute
         self._sync_page = sync_page
 
@@ -79,82 +92,87 @@ class MessageService:
         conversation_id: str,
         client_msg_id: str,
         envelope: dict[str, Any],
+        envelope_json: str,
     ) -> SendResult:
         """Commit the message (or find the one this client_msg_id already stored). The caller
-        acks with the seq and fans the message out to `member_ids`."""
-        for attempt in range(2):
-            try:
-                async with self._db.write() as tx:
-                    member_ids = await tx.conversations.member_ids(conversation_id)
-                    if principal.user_id not in member_ids:
-                        raise not_found()
-                    existing = await tx.messages.by_client_id(
-                        conversation_id, principal.user_id, client_msg_id
-                    )
-                    if existing is not None:
-                        return SendResult(existing, duplicate=True, member_ids=member_ids)
-                    await self._check_envelope(
-                        tx, principal, conversation_id, member_ids, client_msg_id, envelope
-                    )
-                    if attempt == 0:
-                        await self._check_user_rate(principal.user_id)
-                    message = Message(
-                        conversation_id=conversation_id,
-                        seq=await tx.conversations.next_seq(conversation_id),
-                        sender_id=principal.user_id,
-                        sender_device_id=principal.device_id,
-                        client_msg_id=client_msg_id,
-                        envelope=envelope,
-                        sent_at=self._clock.now(),
-                    )
-                    await tx.messages.add(message)
-                    return SendResult(message, duplicate=False, member_ids=member_ids)
-            except DuplicateClientMessage:
-                # A concurrent retry committed this client_msg_id first (PostgreSQL); our
-                # transaction, and the seq it took, rolled back. Read theirs.
-                continue
-        raise RuntimeError("unreachable: duplicate message vanished")  # pragma: no cover
+        acks with the seq and fans the message out to `member_ids`.
+
+        The envelope is checked against the cached conversation view (on a refusal, against a
+        fresh one before answering); the group commit stores it only if that view is still the
+        truth inside its transaction, else it is checked again against the view read there."""
+        key = (conversation_id, principal.user_id, client_msg_id)
+        view = await self._views.get(conversation_id)
+        if self._check(view, principal, client_msg_id, envelope) is not None:
+            view = await self._views.fresh(conversation_id)  # the cache may be behind
+            refusal = self._check(view, principal, client_msg_id, envelope)
+            if refusal is not None:
+                return await self._refused(key, refusal)
+        assert view is not None
+        try:
+            await self._check_user_rate(principal.user_id)
+        except RateLimited:
+            stored = await self._stored(key)
+            if stored is None:
+                raise
+            return SendResult(stored, duplicate=True, member_ids=sorted(view.members))
+        message = Message(
+            conversation_id=conversation_id,
+            seq=0,
+            sender_id=principal.user_id,
+            sender_device_id=principal.device_id,
+            client_msg_id=client_msg_id,
+            envelope=envelope,
+            sent_at=self._clock.now(),
+        )
+        for _ in range(_RECHECKS):
+            outcome = await self._committer.submit(BatchSend(key, view), message, envelope_json)
+            if isinstance(outcome, Committed):
+                return SendResult(outcome.message, outcome.duplicate, outcome.member_ids)
+            refusal = self._check(outcome.view, principal, client_msg_id, envelope)
+            if refusal is not None:
+                return await self._refused(key, refusal)
+            assert outcome.view is not None
+            view = outcome.view
+        raise Conflict(
+            "the conversation kept changing while this message was sent; send it again",
+            code="conversation_changed",
+        )
+
+    async def relay_members(self, principal: Principal, conversation_id: str) -> frozenset[str]:
+        """Members of a conversation the caller belongs to, for ephemeral relays (typing); from
+        the node's view cache (services.conversation_views says how fresh that is)."""
+        view = await self._views.get(conversation_id)
+        if view is None or principal.user_id not in view.members:
+            view = await self._views.fresh(conversation_id)
+            if view is None or principal.user_id not in view.members:
+                raise not_found()
+        return view.members
 
     @staticmethod
-    async def _check_envelope(
-        tx: Transaction,
+    def _check(
+        view: ConversationView | None,
         principal: Principal,
-        conversation_id: str,
-        member_ids: list[str],
         client_msg_id: str,
         envelope: dict[str, Any],
-    ) -> None:
-        """The sender must be a current device of its user, the signature must bind the envelope
-        to this conversation, its members and this client_msg_id, and every current device of
-        every member must be able to open it."""
-        current = await tx.keys.current_devices(member_ids)
-        sender = current.get(principal.user_id, {}).get(principal.device_id)
-        if sender is None:
-            raise Invalid(
-                "this device has no current keys: publish them and the device list first",
-                code="device_keys_missing",
-            )
-        signed = envelope_body(
-            envelope, conversation_id, member_ids, principal.user_id, client_msg_id
-        )
-        if not verify(sender.signing_key, signed, envelope["signature"]):
-            raise Invalid("envelope signature does not verify", code="bad_signature")
-        found = coverage(
-            {user: list(devices) for user, devices in current.items()},
-            [r["device_id"] for r in envelope["recipients"]],
-        )
-        if found.missing:
-            raise Invalid(
-                "some current devices cannot open this message; fetch their keys and resend",
-                code="missing_devices",
-                details={"missing": found.missing},
-            )
-        if found.unknown:
-            raise Invalid(
-                "the message is addressed to devices that are not current members' devices",
-                code="unknown_devices",
-                details={"devices": found.unknown},
-            )
+    ) -> Refusal | None:
+        if view is None:
+            return NOT_MEMBER
+        return check_send(view, principal.user_id, principal.device_id, client_msg_id, envelope)
+
+    async def _refused(self, key: SendKey, refusal: Refusal) -> SendResult:
+        """Raise the refusal, unless this client_msg_id is already stored: a retry is answered
+        with the stored message even if keys changed since (membership is checked first, so a
+        former member learns nothing)."""
+        if refusal is NOT_MEMBER:
+            raise not_found()
+        stored = await self._stored(key)
+        if stored is None:
+            raise Invalid(refusal.message, code=refusal.code, details=refusal.details)
+        return SendResult(stored, duplicate=True, member_ids=[])
+
+    async def _stored(self, key: SendKey) -> Message | None:
+        async with self._db.read_connection() as connection:
+            return (await chat_batch.stored(connection, [key])).get(key)
 
     async def _check_user_rate(self, user_id: str) -> None:
         """Per-user limit across devices and nodes. Fails open when the shared counters are

@@ -36,10 +36,6 @@ def _message(row: MessageRow) -> Message:
     )
 
 
-class DuplicateClientMessage(Exception):
-    """Another transaction stored this client_msg_id first."""
-
-
 class ConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -136,9 +132,9 @@ class ConversationRepository:
     async def add_member(
         self, conversation_id: str, user_id: str, role: MemberRole, at: datetime
     ) -> bool:
+        last_seq = await self.lock(conversation_id)
         if await self._session.get(MemberRow, (conversation_id, user_id)):
             return False
-        last_seq = await self.last_seq(conversation_id)
         self._session.add(
             MemberRow(
                 conversation_id=conversation_id,
@@ -153,6 +149,7 @@ class ConversationRepository:
         return True
 
     async def remove_member(self, conversation_id: str, user_id: str) -> bool:
+        await self.lock(conversation_id)
         result = await self._session.execute(
             delete(MemberRow).where(
                 MemberRow.conversation_id == conversation_id, MemberRow.user_id == user_id
@@ -160,23 +157,23 @@ class ConversationRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def last_seq(self, conversation_id: str) -> int:
+    async def lock(self, conversation_id: str) -> int:
+        """Lock the conversation row until commit (PostgreSQL; SQLite has one writer) and
+        return its last seq. Membership changes take it so that they serialise with the group
+        commit of messages (store.chat_batch), which reads members after taking it."""
         value = (
             await self._session.execute(
-                select(ConversationRow.last_seq).where(ConversationRow.id == conversation_id)
+                select(ConversationRow.last_seq)
+                .where(ConversationRow.id == conversation_id)
+                .with_for_update()
             )
         ).scalar_one()
         return int(value)
 
-    async def next_seq(self, conversation_id: str) -> int:
-        """Take the next seq. The UPDATE locks the conversation row until commit (PostgreSQL;
-        SQLite has one writer), so seqs are gapless and in commit order."""
+    async def last_seq(self, conversation_id: str) -> int:
         value = (
             await self._session.execute(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id)
-                .values(last_seq=ConversationRow.last_seq + 1)
-                .returning(ConversationRow.last_seq)
+                select(ConversationRow.last_seq).where(ConversationRow.id == conversation_id)
             )
         ).scalar_one()
         return int(value)
@@ -223,37 +220,6 @@ class ConversationRepository:
 class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    async def by_client_id(
-        self, conversation_id: str, sender_id: str, client_msg_id: str
-    ) -> Message | None:
-        row = (
-            await self._session.execute(
-                select(MessageRow).where(
-                    MessageRow.conversation_id == conversation_id,
-                    MessageRow.sender_id == sender_id,
-                    MessageRow.client_msg_id == client_msg_id,
-                )
-            )
-        ).scalar_one_or_none()
-        return _message(row) if row else None
-
-    async def add(self, message: Message) -> None:
-        self._session.add(
-            MessageRow(
-                conversation_id=message.conversation_id,
-                seq=message.seq,
-                sender_id=message.sender_id,
-                sender_device_id=message.sender_device_id,
-                client_msg_id=message.client_msg_id,
-                envelope=json.dumps(message.envelope, separators=(",", ":")),
-                sent_at=message.sent_at,
-            )
-        )
-        try:
-            await self._session.flush()
-        except IntegrityError as exc:
-            raise DuplicateClientMessage from exc
 
     async def after(
         self, cursors: dict[str, int], floor: dict[str, int], limit: int

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from rtserver.store.transaction import Transaction
@@ -19,6 +19,7 @@ def _sqlite_engine(url: str, *, writer: bool, echo: bool) -> AsyncEngine:
     engine = create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,  # error messages must not carry message envelopes into logs
         poolclass=AsyncAdaptedQueuePool,
         pool_size=1 if writer else 4,
         max_overflow=0,
@@ -53,7 +54,12 @@ class Database:
             self._reader = _sqlite_engine(url, writer=False, echo=echo)
         else:
             self._writer = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+                url,
+                echo=echo,
+                hide_parameters=True,
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
             )
             self._reader = self._writer
 
@@ -77,6 +83,26 @@ class Database:
             session.begin(),
         ):
             yield Transaction(session)
+
+    @asynccontextmanager
+    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A read-write transaction on a bare Core connection (no ORM session), for the set-at-a-
+        time statements of the hot paths: committed on success, rolled back on any exception."""
+        async with self._writer.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        async with self._reader.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def driver_connection(self) -> AsyncIterator[Any]:
+        """The driver's own connection (asyncpg, aiosqlite) from the writer pool, for code that
+        manages its transaction itself; back to the pool afterwards."""
+        async with self._writer.connect() as connection:
+            raw = await connection.get_raw_connection()
+            yield raw.driver_connection
 
     async def ping(self) -> None:
         async with self._reader.connect() as conn:

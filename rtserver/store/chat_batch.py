@@ -1,0 +1,486 @@
+"""Set-at-a-time chat storage for the group commit and the conversation-view cache.
+
+A batch is one write transaction: read the truth (conversation heads, members and their current
+devices, client ids already stored), let `plan_batch` decide every send, insert the new
+messages and advance the heads, commit. Two writers do it:
+
+- PostgreSQL: the driver (asyncpg) on a connection from the engine's pool, the conversation rows
+  locked FOR UPDATE.
+- SQLite: the stdlib driver on a connection of its own, the whole transaction run in one call on
+  a dedicated thread. Through aiosqlite every statement costs several thread hand-offs
+  (cursor, execute, fetch, close) and SQLAlchemy's per-statement work; measured, that was ~4 ms
+  of CPU per transaction against ~0.2 ms for the same statements here.
+
+Both use constant SQL (lists are one array parameter), so the drivers keep them prepared; the
+cache's reads use the SQLAlchemy Core statements below. SQLite still has one
+  writer at a time: BEGIN IMMEDIATE, and busy_timeout to wait for the other connection.
+
+Both turn rows into views with the same functions, so a view read by one path equals the view
+read by the other when nothing changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Callable, Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+import asyncpg
+import orjson
+from sqlalchemy import Table, and_, bindparam, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from rtserver.domain.chat import Message
+from rtserver.domain.chat_send import (
+    BatchSend,
+    ConversationView,
+    Decision,
+    SendKey,
+    Store,
+    plan_batch,
+)
+from rtserver.store.database import Database
+from rtserver.store.keys_tables import DeviceKeysRow, DeviceListRow, MasterKeyRow
+from rtserver.store.tables import ConversationRow, DeviceRow, MemberRow, MessageRow
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A checked send for the batch: its seq is 0 until the batch gives it one."""
+
+    send: BatchSend
+    message: Message
+    envelope_json: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What the committed batch decided for each send, and the truth it decided from."""
+
+    decisions: list[Decision]
+    messages: list[Message | None]  # the stored message for Store and Stored decisions
+    views: dict[str, ConversationView]
+
+
+class BatchConflict(Exception):
+    """The database refused the batch because of a concurrent transaction (a client id stored
+    meanwhile, a deadlock, a serialisation failure): worth another try."""
+
+
+class ChatWriter(Protocol):
+    concurrency: int  # batches that may be written at the same time
+
+    async def write(self, batch: Sequence[NewMessage]) -> BatchResult: ...
+
+    async def close(self) -> None: ...
+
+
+def writer_for(database: Database) -> ChatWriter:
+    if database.is_sqlite:
+        return SqliteChatWriter(str(make_url(database.url).database))
+    return PostgresChatWriter(database)
+
+
+# --- rows to values, shared by both writers and the cache's reads --------------------------
+
+
+def _views(
+    member_rows: Iterable[tuple[str, str]], device_rows: Iterable[tuple[str, str, str, str]]
+) -> dict[str, ConversationView]:
+    members: dict[str, set[str]] = {}
+    for conversation_id, user_id in member_rows:
+        members.setdefault(conversation_id, set()).add(user_id)
+    devices = _current_devices(device_rows)
+    return {
+        conversation_id: ConversationView(
+            conversation_id,
+            frozenset(ids),
+            {user: devices[user] for user in ids if user in devices},
+        )
+        for conversation_id, ids in members.items()
+    }
+
+
+def _current_devices(rows: Iterable[tuple[str, str, str, str]]) -> dict[str, dict[str, str]]:
+    """(user, device, signing key, the user's device list JSON) rows, already limited to keys
+    signed by the current master key and not signed out, to user -> device -> signing key,
+    keeping the devices the current device list names."""
+    found: dict[str, dict[str, str]] = {}
+    listed: dict[str, frozenset[str]] = {}
+    for user_id, device_id, signing_key, device_list in rows:
+        allowed = listed.get(user_id)
+        if allowed is None:
+            allowed = listed[user_id] = frozenset(orjson.loads(device_list))
+        if device_id in allowed:
+            found.setdefault(user_id, {})[device_id] = signing_key
+    return found
+
+
+def _plan(
+    batch: Sequence[NewMessage],
+    heads: dict[str, int],
+    views: dict[str, ConversationView],
+    stored: dict[SendKey, Message],
+) -> tuple[BatchResult, list[Message], dict[str, int]]:
+    decisions, advanced = plan_batch(
+        [item.send for item in batch], heads, views, {key: m.seq for key, m in stored.items()}
+    )
+    messages: list[Message | None] = []
+    new: list[Message] = []
+    for item, decision in zip(batch, decisions, strict=True):
+        if isinstance(decision, Store):
+            message = replace(item.message, seq=decision.seq)
+            new.append(message)
+            messages.append(message)
+        else:
+            messages.append(stored.get(item.send.key))
+    return BatchResult(decisions, messages, views), new, advanced
+
+
+def _wanted(keys: Collection[SendKey]) -> tuple[list[str], list[str]]:
+    return sorted({k[0] for k in keys}), sorted({k[2] for k in keys})
+
+
+def _stored_messages(
+    rows: Iterable[Sequence[Any]],
+    keys: Collection[SendKey],
+    instant: Callable[[Any], datetime] = lambda value: value,
+) -> dict[SendKey, Message]:
+    """(conversation, seq, sender, device, client id, envelope JSON, sent_at) rows of any of
+    these keys (the query matched conversations and client ids, not the pairs)."""
+    found = {}
+    for cid, seq, sender, device, client_msg_id, envelope, sent_at in rows:
+        key = (cid, sender, client_msg_id)
+        if key in keys:
+            found[key] = Message(
+                cid,
+                int(seq),
+                sender,
+                device,
+                client_msg_id,
+                orjson.loads(envelope),
+                instant(sent_at),
+            )
+    return found
+
+
+# --- SQLAlchemy Core (PostgreSQL; and the cache's reads on both) ----------------------------
+
+_conversations = cast(Table, ConversationRow.__table__)
+_members = cast(Table, MemberRow.__table__)
+_messages = cast(Table, MessageRow.__table__)
+_device_keys = cast(Table, DeviceKeysRow.__table__)
+_device_lists = cast(Table, DeviceListRow.__table__)
+_masters = cast(Table, MasterKeyRow.__table__)
+_devices = cast(Table, DeviceRow.__table__)
+
+_HEADS = (
+    select(_conversations.c.id, _conversations.c.last_seq)
+    .where(_conversations.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_conversations.c.id)
+)
+_MEMBERS = select(_members.c.conversation_id, _members.c.user_id).where(
+    _members.c.conversation_id.in_(bindparam("ids", expanding=True))
+)
+# Current devices (as KeyRepository.current_devices): keys signed by the user's current master
+# key, not signed out, and listed in a device list signed by that same master key.
+_CURRENT_DEVICES = (
+    select(
+        _device_keys.c.user_id,
+        _device_keys.c.device_id,
+        _device_keys.c.signing_key,
+        _device_lists.c.devices,
+    )
+    .join(
+        _devices, and_(_devices.c.id == _device_keys.c.device_id, _devices.c.revoked_at.is_(None))
+    )
+    .join(
+        _masters,
+        and_(
+            _masters.c.user_id == _device_keys.c.user_id,
+            _masters.c.version == _device_keys.c.master_version,
+        ),
+    )
+    .join(
+        _device_lists,
+        and_(
+            _device_lists.c.user_id == _device_keys.c.user_id,
+            _device_lists.c.master_version == _masters.c.version,
+        ),
+    )
+    .where(
+        _device_keys.c.user_id.in_(
+            select(_members.c.user_id).where(
+                _members.c.conversation_id.in_(bindparam("ids", expanding=True))
+            )
+        )
+    )
+)
+_STORED = select(
+    _messages.c.conversation_id,
+    _messages.c.seq,
+    _messages.c.sender_id,
+    _messages.c.sender_device_id,
+    _messages.c.client_msg_id,
+    _messages.c.envelope,
+    _messages.c.sent_at,
+).where(
+    _messages.c.conversation_id.in_(bindparam("ids", expanding=True)),
+    _messages.c.client_msg_id.in_(bindparam("client_ids", expanding=True)),
+)
+
+
+async def views(
+    connection: AsyncConnection, conversation_ids: Collection[str]
+) -> dict[str, ConversationView]:
+    """Members and their current devices, for each existing conversation with members."""
+    if not conversation_ids:
+        return {}
+    ids = {"ids": sorted(conversation_ids)}
+    members = await connection.execute(_MEMBERS, ids)
+    devices = await connection.execute(_CURRENT_DEVICES, ids)
+    return _views(members, devices)  # rows unpack like tuples
+
+
+async def stored(connection: AsyncConnection, keys: Collection[SendKey]) -> dict[SendKey, Message]:
+    """The messages already stored under any of these (conversation, sender, client_msg_id)."""
+    if not keys:
+        return {}
+    ids, client_ids = _wanted(keys)
+    return _stored_messages(
+        await connection.execute(_STORED, {"ids": ids, "client_ids": client_ids}), keys
+    )
+
+
+class PostgresChatWriter:
+    """Batches on the driver's connection (asyncpg) taken from the engine's pool: constant,
+    prepared statements and no SQLAlchemy work per statement. Concurrent batches lock their
+    conversations in id order, so they wait for each other instead of deadlocking; membership
+    changes take the same row lock (ConversationRepository.lock), so the view read after the
+    lock stays true until the batch commits."""
+
+    concurrency = 4
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def write(self, batch: Sequence[NewMessage]) -> BatchResult:
+        keys = {item.send.key for item in batch}
+        ids, client_ids = _wanted(keys)
+        try:
+            async with self._db.driver_connection() as db, db.transaction():
+                heads = {cid: int(seq) for cid, seq in await db.fetch(_PG_HEADS, ids)}
+                present = sorted(heads)
+                found = _views(
+                    await db.fetch(_PG_MEMBERS, present),
+                    await db.fetch(_PG_CURRENT_DEVICES, present),
+                )
+                already = _stored_messages(await db.fetch(_PG_STORED, ids, client_ids), keys)
+                result, new, advanced = _plan(batch, heads, found, already)
+                if new:
+                    await db.executemany(
+                        _PG_INSERT,
+                        [
+                            (
+                                m.conversation_id,
+                                m.seq,
+                                m.sender_id,
+                                m.sender_device_id,
+                                m.client_msg_id,
+                                item.envelope_json,
+                                m.sent_at,
+                            )
+                            for m, item in _new_with_items(batch, result)
+                        ],
+                    )
+                if advanced:
+                    await db.executemany(
+                        _PG_ADVANCE, [(seq, cid) for cid, seq in sorted(advanced.items())]
+                    )
+        except (
+            asyncpg.UniqueViolationError,
+            asyncpg.DeadlockDetectedError,
+            asyncpg.SerializationError,
+        ) as exc:
+            raise BatchConflict(type(exc).__name__) from exc
+        return result
+
+    async def close(self) -> None:
+        pass
+
+
+_PG_HEADS = """
+SELECT id, last_seq FROM conversations WHERE id = ANY($1::varchar[]) ORDER BY id FOR UPDATE
+"""
+_PG_MEMBERS = """
+SELECT conversation_id, user_id FROM conversation_members
+WHERE conversation_id = ANY($1::varchar[])
+"""
+_PG_CURRENT_DEVICES = """
+SELECT dk.user_id, dk.device_id, dk.signing_key, dl.devices
+FROM device_keys dk
+JOIN devices d ON d.id = dk.device_id AND d.revoked_at IS NULL
+JOIN master_keys mk ON mk.user_id = dk.user_id AND mk.version = dk.master_version
+JOIN device_lists dl ON dl.user_id = dk.user_id AND dl.master_version = mk.version
+WHERE dk.user_id IN (
+    SELECT user_id FROM conversation_members WHERE conversation_id = ANY($1::varchar[])
+)
+"""
+_PG_STORED = """
+SELECT conversation_id, seq, sender_id, sender_device_id, client_msg_id, envelope, sent_at
+FROM messages
+WHERE conversation_id = ANY($1::varchar[]) AND client_msg_id = ANY($2::varchar[])
+"""
+_PG_INSERT = """
+INSERT INTO messages
+  (conversation_id, seq, sender_id, sender_device_id, client_msg_id, envelope, sent_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+_PG_ADVANCE = "UPDATE conversations SET last_seq = $1 WHERE id = $2"
+
+
+def _new_with_items(
+    batch: Sequence[NewMessage], result: BatchResult
+) -> list[tuple[Message, NewMessage]]:
+    return [
+        (message, item)
+        for item, decision, message in zip(batch, result.decisions, result.messages, strict=True)
+        if isinstance(decision, Store) and message is not None
+    ]
+
+
+# --- the stdlib driver on a thread of its own (SQLite) --------------------------------------
+
+
+def _sqlite_time(instant: datetime) -> str:
+    """As SQLAlchemy's SQLite DATETIME stores UtcDateTime: naive UTC, microseconds."""
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _from_sqlite_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class SqliteChatWriter:
+    """Batches on one SQLite connection owned by one thread: one hand-off per transaction."""
+
+    concurrency = 1
+
+    def __init__(self, path: str, busy_timeout_ms: int = 10_000) -> None:
+        self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-chat-writer")
+        self._connection: sqlite3.Connection | None = None
+
+    async def write(self, batch: Sequence[NewMessage]) -> BatchResult:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._write, list(batch))
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, self._close)
+        self._thread.shutdown(wait=True)
+
+    def _open(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = sqlite3.connect(self._path, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+            self._connection = connection
+        return self._connection
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _write(self, batch: list[NewMessage]) -> BatchResult:
+        db = self._open()
+        keys = {item.send.key for item in batch}
+        ids, client_ids = (orjson.dumps(values).decode() for values in _wanted(keys))
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            heads = dict(db.execute(_SQLITE_HEADS, (ids,)))
+            present = orjson.dumps(sorted(heads)).decode()
+            found = _views(
+                db.execute(_SQLITE_MEMBERS, (present,)),
+                db.execute(_SQLITE_CURRENT_DEVICES, (present,)),
+            )
+            already = self._stored(db, keys, ids, client_ids)
+            result, new, advanced = _plan(batch, heads, found, already)
+            if new:
+                db.executemany(
+                    _SQLITE_INSERT,
+                    [
+                        (
+                            m.conversation_id,
+                            m.seq,
+                            m.sender_id,
+                            m.sender_device_id,
+                            m.client_msg_id,
+                            item.envelope_json,
+                            _sqlite_time(m.sent_at),
+                        )
+                        for m, item in _new_with_items(batch, result)
+                    ],
+                )
+            if advanced:
+                db.executemany(_SQLITE_ADVANCE, [(s, c) for c, s in sorted(advanced.items())])
+            db.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            if db.in_transaction:  # the connection is in no state to begin the next batch
+                self._close()
+            if isinstance(exc, sqlite3.IntegrityError | sqlite3.OperationalError):
+                raise BatchConflict(type(exc).__name__) from exc
+            raise
+        return result
+
+    @staticmethod
+    def _stored(
+        db: sqlite3.Connection, keys: set[SendKey], ids: str, client_ids: str
+    ) -> dict[SendKey, Message]:
+        rows = db.execute(_SQLITE_STORED, (ids, client_ids))
+        return _stored_messages(rows, keys, _from_sqlite_time)
+
+
+# Constant statements (the driver keeps them prepared); id lists are one JSON array parameter.
+_SQLITE_HEADS = (
+    "SELECT id, last_seq FROM conversations WHERE id IN (SELECT value FROM json_each(?))"
+)
+_SQLITE_MEMBERS = """
+SELECT conversation_id, user_id FROM conversation_members
+WHERE conversation_id IN (SELECT value FROM json_each(?))
+"""
+_SQLITE_STORED = """
+SELECT conversation_id, seq, sender_id, sender_device_id, client_msg_id, envelope, sent_at
+FROM messages
+WHERE conversation_id IN (SELECT value FROM json_each(?))
+  AND client_msg_id IN (SELECT value FROM json_each(?))
+"""
+_SQLITE_INSERT = """
+INSERT INTO messages
+  (conversation_id, seq, sender_id, sender_device_id, client_msg_id, envelope, sent_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+_SQLITE_ADVANCE = "UPDATE conversations SET last_seq = ? WHERE id = ?"
+_SQLITE_CURRENT_DEVICES = """
+SELECT dk.user_id, dk.device_id, dk.signing_key, dl.devices
+FROM device_keys dk
+JOIN devices d ON d.id = dk.device_id AND d.revoked_at IS NULL
+JOIN master_keys mk ON mk.user_id = dk.user_id AND mk.version = dk.master_version
+JOIN device_lists dl ON dl.user_id = dk.user_id AND dl.master_version = mk.version
+WHERE dk.user_id IN (
+    SELECT user_id FROM conversation_members
+    WHERE conversation_id IN (SELECT value FROM json_each(?))
+)
+"""

@@ -7,8 +7,10 @@ concurrently), so a candidate sent right after an invite or an answer always fin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from rtserver.domain.accounts import Principal
@@ -56,7 +58,14 @@ class CallEvents(EventGroup):
         if state is not None and state.calls:
             await self._calls.socket_lost(principal, sid, state.calls)
 
-    def _enter(self, sid: str) -> _Socket:
+    @contextlib.asynccontextmanager
+    async def _turn(self, sid: str) -> AsyncIterator[_Socket]:
+        """Spend one token of the socket's bucket, then hold its lock for the event."""
+        state = self._spend(sid)
+        async with state.lock:
+            yield state
+
+    def _spend(self, sid: str) -> _Socket:
         state = self._sockets.get(sid)
         if state is None:  # connected before this group existed; cannot happen in one process
             state = self._sockets[sid] = _Socket(
@@ -74,8 +83,7 @@ class CallEvents(EventGroup):
     async def on_call_invite(
         self, sid: str, principal: Principal, payload: CallInvite
     ) -> dict[str, Any]:
-        state = self._enter(sid)
-        async with state.lock:
+        async with self._turn(sid) as state:
             call = await self._calls.invite(
                 principal,
                 sid,
@@ -96,8 +104,7 @@ class CallEvents(EventGroup):
     async def on_call_answer(
         self, sid: str, principal: Principal, payload: CallAnswer
     ) -> dict[str, Any]:
-        state = self._enter(sid)
-        async with state.lock:
+        async with self._turn(sid) as state:
             call = await self._calls.answer(principal, sid, payload.call_id, payload.sdp.signed())
             state.calls.add(call.id)
         return {
@@ -110,8 +117,7 @@ class CallEvents(EventGroup):
     async def on_call_candidate(
         self, sid: str, principal: Principal, payload: CallCandidate
     ) -> dict[str, Any]:
-        state = self._enter(sid)
-        async with state.lock:
+        async with self._turn(sid):
             await self._calls.candidate(principal, payload.call_id, payload.candidate.model_dump())
         return {}
 
@@ -119,8 +125,7 @@ class CallEvents(EventGroup):
     async def on_call_reject(
         self, sid: str, principal: Principal, payload: CallRef
     ) -> dict[str, Any]:
-        state = self._enter(sid)
-        async with state.lock:
+        async with self._turn(sid):
             call = await self._calls.reject(principal, payload.call_id)
         return {"call_id": call.id, "end_reason": call.end_reason}
 
@@ -128,8 +133,7 @@ class CallEvents(EventGroup):
     async def on_call_hangup(
         self, sid: str, principal: Principal, payload: CallHangup
     ) -> dict[str, Any]:
-        state = self._enter(sid)
-        async with state.lock:
+        async with self._turn(sid) as state:
             call = await self._calls.hangup(principal, payload.call_id, payload.reason)
             state.calls.discard(call.id)
         return {
@@ -142,8 +146,7 @@ class CallEvents(EventGroup):
     async def on_call_renegotiate(
         self, sid: str, principal: Principal, payload: CallRenegotiate
     ) -> dict[str, Any]:
-        state = self._enter(sid)
-        async with state.lock:
+        async with self._turn(sid):
             call = await self._calls.renegotiate(
                 principal, payload.call_id, payload.reason, payload.media, payload.sdp.signed()
             )
@@ -153,8 +156,7 @@ class CallEvents(EventGroup):
     async def on_call_resume(
         self, sid: str, principal: Principal, payload: CallRef
     ) -> dict[str, Any]:
-        state = self._enter(sid)
-        async with state.lock:
+        async with self._turn(sid) as state:
             call = await self._calls.resume(principal, sid, payload.call_id)
             state.calls.add(payload.call_id)
         return {"call": call}
@@ -163,7 +165,6 @@ class CallEvents(EventGroup):
     async def on_call_stats(
         self, sid: str, principal: Principal, payload: CallStats
     ) -> dict[str, Any]:
-        state = self._enter(sid)
-        async with state.lock:
+        async with self._turn(sid):
             await self._calls.report(principal, payload.call_id, payload.stats())
         return {}

@@ -5,23 +5,10 @@ call the server chose."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-
-from tests.calls.media_devices import CallDevices, call_devices, loopback_only, media_flows
+from tests.calls.media_devices import CallDevices, media_flows
 from tests.support.clients import Api
-from tests.support.people import Devices, Pair, Person
-from tests.support.server import RunningServer
-
-
-@pytest.fixture
-async def lines(
-    server: RunningServer, clients: Devices, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[CallDevices]:
-    loopback_only(monkeypatch)
-    async with call_devices(server.url, clients) as made:
-        yield made
+from tests.support.people import Pair, Person
 
 
 async def test_the_answering_device_gets_the_media_and_the_other_stops_ringing(

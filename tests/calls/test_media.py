@@ -4,32 +4,18 @@ signature does not match the caller's published device key."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from rtclient.crypto import DeviceIdentity, PeerDevice
 from rtclient.keyring import Keyring
 from tests.calls.media_devices import (
     CallDevices,
-    call_devices,
     connected_call,
-    loopback_only,
     media_flows,
     record,
 )
 from tests.support.clients import Api
-from tests.support.people import Devices, Pair
-from tests.support.server import RunningServer
-
-
-@pytest.fixture
-async def lines(
-    server: RunningServer, clients: Devices, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[CallDevices]:
-    loopback_only(monkeypatch)
-    async with call_devices(server.url, clients) as made:
-        yield made
+from tests.support.people import Pair
 
 
 async def test_video_call_media_flows_both_ways_and_the_hangup_is_recorded(

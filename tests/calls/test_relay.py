@@ -13,16 +13,14 @@ from rtclient.errors import CallError
 from rtclient.ice import IceConfig, selected_pair_types
 from tests.calls.media_devices import (
     CallDevices,
-    call_devices,
     connected_call,
-    loopback_only,
     media_flows,
     record,
 )
 from tests.conftest import SettingsFactory
 from tests.support.clients import Api
 from tests.support.coturn import running_coturn
-from tests.support.people import Devices, Pair
+from tests.support.people import Pair
 from tests.support.server import RunningServer, serve_in_process
 
 SECRET = "turn-secret-for-call-tests-only"
@@ -50,15 +48,6 @@ async def server(
     )
     async with serve_in_process(settings) as running:
         yield running
-
-
-@pytest.fixture
-async def lines(
-    server: RunningServer, clients: Devices, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[CallDevices]:
-    loopback_only(monkeypatch)
-    async with call_devices(server.url, clients) as made:
-        yield made
 
 
 async def test_relay_only_call_goes_through_turn(pair: Pair, lines: CallDevices, api: Api) -> None:

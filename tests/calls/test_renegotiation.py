@@ -3,30 +3,14 @@ audio, and a dropped signalling connection (reconnect, call.resume): media keeps
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from tests.calls.media_devices import (
     CallDevices,
-    call_devices,
     connected_call,
-    loopback_only,
     media_flows,
     record,
 )
 from tests.support.clients import Api
-from tests.support.people import Devices, Pair
-from tests.support.server import RunningServer
-
-
-@pytest.fixture
-async def lines(
-    server: RunningServer, clients: Devices, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[CallDevices]:
-    loopback_only(monkeypatch)
-    async with call_devices(server.url, clients) as made:
-        yield made
+from tests.support.people import Pair
 
 
 async def test_ice_restart_after_a_network_change_keeps_media_flowing(

@@ -322,7 +322,7 @@ class CallService:
         media: CallMedia | None,
         sdp: SignedSdp,
     ) -> Call:
-        self._check_sdp(sdp, sdp.type)
+        self._check_sdp(sdp, None)
         async with self._db.write() as tx:
             call = await self._participant_call(tx, principal, call_id, lock=True)
             self._apply(lambda: rules.require_in_call(call, principal.user_id, principal.device_id))
@@ -519,8 +519,9 @@ class CallService:
         except CallRuleError as error:
             raise app_error(error) from None
 
-    def _check_sdp(self, sdp: SignedSdp, expected: str) -> None:
-        if sdp.type != expected and expected in ("offer", "answer"):
+    def _check_sdp(self, sdp: SignedSdp, expected: str | None) -> None:
+        """`expected`: the SDP type the event needs (renegotiation takes either)."""
+        if expected is not None and sdp.type != expected:
             raise Invalid(f"expected an SDP {expected}, got {sdp.type}", code="bad_sdp")
         self._apply(lambda: rules.check_sdp(sdp.sdp, sdp.type))
 
@@ -595,8 +596,6 @@ class CallService:
             if only_if is not None and call.state is not only_if:
                 return None
             if check is not None and not await check(tx):
-                return None
-            if reason is EndReason.MISSED and call.state is not CallState.RINGING:
                 return None
             ended = rules.end(call, reason, None, self._now())
             if not await tx.calls.save(ended, expect=call.state):

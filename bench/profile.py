@@ -34,6 +34,7 @@ import aiohttp
 from bench import gcprobe, host
 from bench.chat import CONFIGS
 from bench.chat_plan import chat_plan
+from bench.compare import typing_plan
 from bench.loadgen import LoadGenerator
 from bench.population import Api, make_pairs
 from bench.procstat import CLOCK_TICKS, CpuMeter, pin, rss_bytes, usable_cpus
@@ -107,7 +108,11 @@ async def _profile(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 nodes.urls, nodes.admin_login, nodes.admin_password, args.pairs
             )
             plan = work / "plan.json"
-            plan.write_text(json.dumps(chat_plan(pairs, nodes.urls)))
+            if args.event == "typing":
+                chosen = typing_plan(pairs, nodes.urls[0])
+            else:
+                chosen = chat_plan(pairs, nodes.urls)
+            plan.write_text(json.dumps(chosen))
             server_cpus, generator_cpus = host.split_cores()
             if server_cpus and generator_cpus:
                 for pid in nodes.pids:
@@ -314,6 +319,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pairs", type=int, default=25)
     parser.add_argument(
         "--idle", type=int, default=0, help="extra idle connections (one device, no conversation)"
+    )
+    parser.add_argument(
+        "--event",
+        choices=("message.send", "typing"),
+        default="message.send",
+        help="what the devices send (typing: the ephemeral relay)",
     )
     parser.add_argument("--rate", type=int, default=40, help="offered msg/s")
     parser.add_argument("--seconds", type=float, default=20)

@@ -57,6 +57,8 @@ class ChatClient:
         *,
         renew_token: Callable[[], Awaitable[str]] | None = None,
         failover: bool = True,
+        connect_timeout: float = 10.0,
+        connect_rounds: int = 3,
     ) -> None:
         self.urls = [urls] if isinstance(urls, str) else list(urls)
         self.token = token
@@ -67,6 +69,8 @@ class ChatClient:
         self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._renew_token = renew_token
         self._failover = failover
+        self._connect_timeout = connect_timeout
+        self._connect_rounds = connect_rounds
         self._sync_lock = asyncio.Lock()
         self._closing = False
         self._url_index = 0
@@ -100,20 +104,33 @@ class ChatClient:
         return sio
 
     async def connect(self) -> None:
+        """Connect to the first node that accepts, trying each in turn for `connect_rounds`
+        rounds with a growing pause between them: a node that does not answer in time is tried
+        again, a refusal (such as a bad token) ends the attempt after the round."""
         last_error: Exception | None = None
-        for _ in range(len(self.urls)):
-            url = self.urls[self._url_index % len(self.urls)]
-            try:
-                await self.sio.connect(
-                    url, auth={"token": self.token}, transports=["websocket"], wait_timeout=5
-                )
-                self.connected.set()
-                await self.sync()
-                return
-            except (socketio.exceptions.ConnectionError, OSError) as exc:
-                last_error = exc
-                self._url_index += 1
-                self.sio = self._new_socket()
+        for round_ in range(self._connect_rounds):
+            if round_:
+                await asyncio.sleep(0.5 * 2 ** (round_ - 1))
+            refused = False
+            for _ in range(len(self.urls)):
+                url = self.urls[self._url_index % len(self.urls)]
+                try:
+                    await self.sio.connect(
+                        url,
+                        auth={"token": self.token},
+                        transports=["websocket"],
+                        wait_timeout=self._connect_timeout,
+                    )
+                    self.connected.set()
+                    await self.sync()
+                    return
+                except (socketio.exceptions.ConnectionError, OSError) as exc:
+                    refused = refused or _refused(exc)
+                    last_error = exc
+                    self._url_index += 1
+                    self.sio = self._new_socket()
+            if refused:
+                break
         raise ConnectionError(f"no node accepted the connection: {last_error}")
 
     async def close(self) -> None:
@@ -250,3 +267,10 @@ class ChatClient:
                     delivered += len(self.delivered) - before
                 if not reply["more"]:
                     return delivered
+
+
+def _refused(exc: Exception) -> bool:
+    """The server answered the connection with a refusal (auth), as opposed to not answering."""
+    return isinstance(exc, socketio.exceptions.ConnectionError) and str(exc).startswith(
+        "One or more namespaces failed to connect"
+    )

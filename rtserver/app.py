@@ -300,6 +300,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
             await migrate(database)
         yield
         await committer.stop()
+        await views.close()
         await database.close()
         hasher.close()
 

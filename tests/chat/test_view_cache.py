@@ -3,6 +3,7 @@ never stores what it read."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rtserver.domain.chat_send import ConversationView
@@ -73,3 +74,97 @@ def test_the_cache_is_bounded() -> None:
     for i in range(20_000):  # invalidation marks are bounded too
         views.invalidate(f"x{i}")
     assert len(views._marks) <= 10_000
+
+
+class _CountingViews(ConversationViews):
+    """Reads from a dict instead of the store, counting statements; `gate` holds reads."""
+
+    def __init__(self, clock: _Clock, stored: dict[str, ConversationView]) -> None:
+        super().__init__(_NoDatabase(), ttl=5, monotonic=clock)  # type: ignore[arg-type]
+        self.stored = stored
+        self.reads: list[list[str]] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.failure: Exception | None = None
+
+    async def _read(self, conversation_ids: list[str]) -> dict[str, ConversationView]:
+        self.reads.append(sorted(conversation_ids))
+        found = {c: self.stored[c] for c in conversation_ids if c in self.stored}  # its snapshot
+        await self.gate.wait()
+        if self.failure is not None:
+            raise self.failure
+        return found
+
+
+def _stored(*ids: str) -> dict[str, ConversationView]:
+    return {c: _view(c, "a", "b") for c in ids}
+
+
+async def test_concurrent_misses_share_one_read() -> None:
+    views = _CountingViews(_Clock(), _stored("c1", "c2", "c3"))
+    wanted = ["c1", "c2", "c3", "missing"] * 5
+    got = await asyncio.gather(*(views.get(c) for c in wanted))
+    assert got == [views.stored.get(c) for c in wanted]
+    assert views.reads == [["c1", "c2", "c3", "missing"]]
+    assert await views.get("c2") == _view("c2", "a", "b") and len(views.reads) == 1  # kept
+    await views.close()
+
+
+async def test_a_used_entry_is_refreshed_before_it_expires() -> None:
+    clock = _Clock()
+    views = _CountingViews(clock, _stored("c1"))
+    await views.get("c1")
+    clock.now += 3.0  # 2 s of 5 left: not yet in the last quarter
+    await views.get("c1")
+    await asyncio.sleep(0.01)
+    assert len(views.reads) == 1
+    clock.now += 1.0  # 1 s left: served at once, re-read behind the caller's back
+    views.gate.clear()
+    views.stored["c1"] = _view("c1", "a", "b", "new")
+    assert await views.get("c1") == _view("c1", "a", "b")
+    assert await views.get("c1") == _view("c1", "a", "b")  # one refresh in flight, not two
+    views.gate.set()
+    await asyncio.sleep(0.01)
+    assert len(views.reads) == 2
+    clock.now += 4.0  # past the first fill's expiry, within the refreshed one's
+    assert await views.get("c1") == _view("c1", "a", "b", "new") and len(views.reads) == 2
+    await views.close()
+
+
+async def test_fresh_never_joins_a_read_that_already_started() -> None:
+    views = _CountingViews(_Clock(), _stored("c1"))
+    views.gate.clear()
+    first = asyncio.create_task(views.get("c1"))
+    await asyncio.sleep(0.01)  # the read has started (and waits at the gate)
+    views.stored["c1"] = _view("c1", "a", "b", "joined")
+    second = asyncio.create_task(views.fresh("c1"))
+    views.gate.set()
+    assert await first == _view("c1", "a", "b")
+    assert await second == _view("c1", "a", "b", "joined")
+    assert views.reads == [["c1"], ["c1"]]
+    await views.close()
+
+
+async def test_a_failed_read_fails_its_waiters_and_the_next_get_reads_again() -> None:
+    views = _CountingViews(_Clock(), _stored("c1"))
+    views.failure = ConnectionError("store away")
+    results = await asyncio.gather(views.get("c1"), views.get("c1"), return_exceptions=True)
+    assert [type(r) for r in results] == [ConnectionError, ConnectionError]
+    views.failure = None
+    assert await views.get("c1") == _view("c1", "a", "b")
+    assert views.reads == [["c1"], ["c1"]]
+    await views.close()
+
+
+async def test_closing_cancels_waiting_reads() -> None:
+    views = _CountingViews(_Clock(), _stored("c1"))
+    views.gate.clear()
+    waiting = asyncio.create_task(views.get("c1"))
+    await asyncio.sleep(0.01)
+    await views.close()
+    try:
+        await waiting
+    except asyncio.CancelledError:
+        pass
+    else:
+        raise AssertionError("a read outlived close()")

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from rtserver.domain.chat import Message
 from rtserver.domain.chat_send import BatchSend, ConversationView
@@ -21,6 +21,7 @@ from rtserver.store.chat_batch import BatchResult, ChatWriter, NewMessage
 from rtserver.store.database import Database
 from rtserver.store.keys_tables import DeviceKeysRow, DeviceListRow, MasterKeyRow
 from rtserver.store.tables import ConversationRow, DeviceRow, MemberRow, MessageRow, UserRow
+from rtserver.store.view_reads import view_reader_for
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 CONVERSATIONS = 20
@@ -275,3 +276,22 @@ async def test_stop_answers_what_is_queued(database: Database) -> None:
             await connection.execute(select(func.count()).select_from(MessageRow))
         ).scalar_one()
     assert count == 5
+
+
+async def test_the_cache_reads_the_same_views_through_the_driver(database: Database) -> None:
+    async with database.write_connection() as connection:
+        await connection.execute(
+            update(DeviceRow).where(DeviceRow.id == "d1").values(revoked_at=NOW)
+        )
+        await connection.execute(delete(MemberRow).where(MemberRow.user_id == "u2"))
+    expected = await _views(database)
+    assert expected["c0"].devices == {"u0": {"d0": "s0"}}  # d1 signed out: no current device
+    assert expected["c1"].members == frozenset({"u3"})
+    reader = view_reader_for(database)
+    try:
+        wanted = [f"c{i}" for i in range(CONVERSATIONS)] + ["nope"]
+        assert await reader.read(wanted) == expected
+        assert await reader.read(["c5"]) == {"c5": expected["c5"]}
+        assert await reader.read([]) == {}
+    finally:
+        await reader.close()

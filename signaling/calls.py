@@ -51,7 +51,7 @@ class CallEvents(EventGroup):
         self._sockets: dict[str, _Socket] = {}
 
     async def socket_connected(self, sid: str, principal: Principal) -> None:
-        self._sockets[sid] = _Socket(TokenBucket.full(self._rate, self._burst, time.monotonic()))
+        pass  # its state is made by its first call event: most sockets never place a call
 
     async def socket_disconnected(self, sid: str, principal: Principal) -> None:
         state = self._sockets.pop(sid, None)
@@ -67,7 +67,7 @@ class CallEvents(EventGroup):
 
     def _spend(self, sid: str) -> _Socket:
         state = self._sockets.get(sid)
-        if state is None:  # connected before this group existed; cannot happen in one process
+        if state is None:
             state = self._sockets[sid] = _Socket(
                 TokenBucket.full(self._rate, self._burst, time.monotonic())
             )

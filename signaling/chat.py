@@ -50,14 +50,17 @@ class ChatEvents(EventGroup):
         self._buckets: dict[str, TokenBucket] = {}
 
     async def socket_connected(self, sid: str, principal: Principal) -> None:
-        self._buckets[sid] = TokenBucket.full(self._rate, self._burst, time.monotonic())
+        pass  # its bucket is made full by its first event, as it would have refilled by then
 
     async def socket_disconnected(self, sid: str, principal: Principal) -> None:
         self._buckets.pop(sid, None)
 
     def _spend(self, sid: str, cost: float = 1.0) -> None:
+        now = time.monotonic()
         bucket = self._buckets.get(sid)
-        if bucket is not None and not bucket.take(time.monotonic(), cost):
+        if bucket is None:
+            bucket = self._buckets[sid] = TokenBucket.full(self._rate, self._burst, now)
+        if not bucket.take(now, cost):
             raise RateLimited(
                 "sending too fast on this connection; slow down",
                 code="rate_limited",

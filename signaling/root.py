@@ -38,7 +38,8 @@ class EmptyPayload(BaseModel):
 class SocketState:
     principal: Principal
     expired: bool = False
-    watchdog: asyncio.Task[None] | None = None
+    # a timer until the token expires, then the task that warns and closes
+    watchdog: asyncio.TimerHandle | asyncio.Task[None] | None = None
 
 
 class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[misc]
@@ -85,9 +86,10 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()) from exc
         state = SocketState(principal=principal)
         self._sockets[sid] = state
+        self._sio.authenticated(sid)
         await self._sio.enter_room(sid, user_room(principal.user_id))
         await self._sio.enter_room(sid, device_room(principal.device_id))
-        state.watchdog = asyncio.create_task(self._watch_expiry(sid, state))
+        self._watch_expiry(sid, state)
         for group in self._groups:
             try:
                 await group.socket_connected(sid, principal)
@@ -118,7 +120,7 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
         if state.watchdog:
             state.watchdog.cancel()
         state.principal, state.expired = renewed, False
-        state.watchdog = asyncio.create_task(self._watch_expiry(sid, state))
+        self._watch_expiry(sid, state)
         return {"expires_at": wire_time(renewed.expires_at)}
 
     @acked(EmptyPayload)
@@ -146,10 +148,17 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
             "error": {"code": "unknown_event", "message": f"no such event: {event[:64]}"},
         }
 
-    async def _watch_expiry(self, sid: str, state: SocketState) -> None:
-        """At expiry tell the client; if it does not renew within the grace, close."""
+    def _watch_expiry(self, sid: str, state: SocketState) -> None:
         delay = (state.principal.expires_at - self._clock.now()).total_seconds()
-        await asyncio.sleep(max(delay, 0))
+        state.watchdog = asyncio.get_running_loop().call_later(
+            max(delay, 0), self._token_expired, sid, state
+        )
+
+    def _token_expired(self, sid: str, state: SocketState) -> None:
+        state.watchdog = asyncio.create_task(self._expire(sid, state))
+
+    async def _expire(self, sid: str, state: SocketState) -> None:
+        """Tell the client its token expired; if it does not renew within the grace, close."""
         state.expired = True
         await self._sio.emit(
             events.AUTH_EXPIRED,

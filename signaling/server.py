@@ -11,6 +11,8 @@ import socketio
 from aiohttp.web import WebSocketResponse
 from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
 
+from signaling.socket_queue import SocketQueue
+
 log = logging.getLogger(__name__)
 
 # Lifecycle names python-socketio dispatches itself; a client sending them as events would
@@ -40,15 +42,27 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *, auth_timeout: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._auth_timeout = auth_timeout
-        self._deadlines: dict[str, asyncio.Task[None]] = {}
+        # a timer per connection until it authenticates: far smaller than a sleeping task
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         # engine.io picks its WebSocket class from this table; there is no public option for
         # aiohttp's `compress` flag.
         self.eio._async = dict(self.eio._async, websocket=_PlainWebSocket)
+        self.eio.create_queue = SocketQueue
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         result = await super()._handle_eio_connect(eio_sid, environ)
-        self._deadlines[eio_sid] = asyncio.create_task(self._enforce_auth_deadline(eio_sid))
+        self._deadlines[eio_sid] = asyncio.get_running_loop().call_later(
+            self._auth_timeout, self._auth_deadline_passed, eio_sid
+        )
         return result
+
+    def authenticated(self, sid: str) -> None:
+        """The socket completed its CONNECT: its auth deadline is void."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, "/")
+        deadline = self._deadlines.pop(eio_sid, None) if eio_sid else None
+        if deadline is not None:
+            deadline.cancel()
 
     async def _handle_event(
         self, eio_sid: str, namespace: str | None, id: int | None, data: list[Any]
@@ -59,18 +73,19 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         await super()._handle_event(eio_sid, namespace, id, data)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
-        task = self._deadlines.pop(eio_sid, None)
-        if task:
-            task.cancel()
+        deadline = self._deadlines.pop(eio_sid, None)
+        if deadline:
+            deadline.cancel()
         await super()._handle_eio_disconnect(eio_sid, reason)
 
-    async def _enforce_auth_deadline(self, eio_sid: str) -> None:
-        await asyncio.sleep(self._auth_timeout)
+    def _auth_deadline_passed(self, eio_sid: str) -> None:
         self._deadlines.pop(eio_sid, None)
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
         if sid is None or not self.manager.is_connected(sid, "/"):
             log.info("closing a connection that did not authenticate in time")
-            await self._hard_close(eio_sid)
+            task = asyncio.create_task(self._hard_close(eio_sid))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def _hard_close(self, eio_sid: str) -> None:
         """engine.io's disconnect only sends a CLOSE packet and waits for the client to hang up;
@@ -83,8 +98,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await socket.queue.put(None)
 
     async def cancel_deadlines(self) -> None:
-        for task in self._deadlines.values():
-            task.cancel()
+        for deadline in self._deadlines.values():
+            deadline.cancel()
         self._deadlines.clear()
 
     def local_sids(self, room: str | None = None) -> list[str]:

@@ -9,14 +9,19 @@ of connections and the same offered-rate ladder:
 - rtserver on SQLite, one process: (d) memory per idle connection, (a) its real `typing` event
   between the two devices of 1:1 conversations of real registered users, and (b) durable chat
   (`message.send`, persisted before the ack, envelope signature verified);
-- rtserver on PostgreSQL, one process: (b) durable chat.
+- rtserver on PostgreSQL, one process: (b) durable chat;
+- then (c) the whole host, nothing pinned (servers, the load generator and Redis share every
+  core): one Node process's `typing` relay against rtserver `serve --workers 2` (a supervisor
+  and two worker processes sharing the port with SO_REUSEPORT) on SQLite with Redis, its real
+  `typing` and its durable `message.send`; rtserver's CPU and memory are those of its whole
+  process tree. `--no-whole-host` skips this phase.
 
-Each server runs pinned to one core and the load generator to the other (like `taskset -c 0` /
-`taskset -c 1`). For every ladder the figure is the highest offered rate whose p99 send-to-
-delivery latency stayed under 50 ms at that step and every lower one (refined by bisection
-between the last passing and the first failing step), so every rtserver figure is also a ratio
-to Node's. JSON goes to bench/results/compare*.json; a full run also rewrites its section of
-docs/performance.md (between marker comments).
+In the other phases each server runs pinned to one core and the load generator to the other
+(like `taskset -c 0` / `taskset -c 1`). For every ladder the figure is the highest offered rate
+whose p99 send-to-delivery latency stayed under 50 ms at that step and every lower one (refined
+by bisection between the last passing and the first failing step), so every rtserver figure is
+also a ratio to Node's. JSON goes to bench/results/compare*.json; a full run also rewrites its
+section of docs/performance.md (between marker comments).
 
 rtserver's per-connection and per-user chat limits are raised for the benchmark process
 (bench/servers.py LOAD_LIMITS); the report says so.
@@ -48,8 +53,9 @@ from bench.compare_report import markdown, write_docs
 from bench.loadgen import LoadGenerator, LoadGenError, check_installed
 from bench.population import Pair, make_pairs
 from bench.procstat import pids_with, pin, rss_bytes, usable_cpus
-from bench.servers import LOAD_LIMITS, Deployment, cluster, free_port
+from bench.servers import LOAD_LIMITS, Cluster, Deployment, cluster, free_port
 from bench.steps import (
+    BUSY,
     Groups,
     limited_by,
     measure_step,
@@ -64,6 +70,7 @@ STORES = ("sqlite", "postgresql")
 # A connect storm may lose a few sockets; the load then runs between the connected pairs only.
 MAX_FAILED_CONNECTIONS = 0.1
 LOAD_CONCURRENCY = 50  # handshakes in flight when connecting for a load phase
+WHOLE_HOST_WORKERS = 2  # rtserver processes on the whole host (`serve --workers`)
 
 
 class CompareError(RuntimeError):
@@ -220,12 +227,16 @@ class Target:
     label: str
     pids: list[int]
     database_name: str | None = None
+    redis: bool = False  # the shared Redis server works for it (rtserver's workers)
 
     def groups(self) -> Groups:
         def extra() -> dict[str, list[int]]:
-            if self.database_name is None:
-                return {}
-            return {"postgres": pids_with("postgres", self.database_name)}
+            found = {}
+            if self.database_name is not None:
+                found["postgres"] = pids_with("postgres", self.database_name)
+            if self.redis:
+                found["redis"] = pids_with("redis-server")
+            return found
 
         return extra
 
@@ -237,6 +248,9 @@ class Target:
 class Cores:
     server: set[int] | None
     generator: set[int] | None
+
+
+UNPINNED = Cores(None, None)
 
 
 async def _connect(
@@ -509,10 +523,7 @@ async def run_rtserver(
     deployment = Deployment(store, "sqlite" if store == "sqlite" else "postgresql")
     (work / store).mkdir()
     async with cluster(deployment, work / store) as nodes:
-        t0 = time.monotonic()
-        pairs = await make_pairs(nodes.urls, nodes.admin_login, nodes.admin_password, profile.pairs)
-        setup_seconds = time.monotonic() - t0
-        print(f"  {len(pairs)} conversations set up in {setup_seconds:.0f} s", flush=True)
+        pairs, setup_seconds = await _setup_pairs(nodes, profile)
         if cores.server:
             for pid in nodes.pids:
                 pin(pid, cores.server)
@@ -549,6 +560,119 @@ async def run_rtserver(
     }
 
 
+async def _setup_pairs(nodes: Cluster, profile: Profile) -> tuple[list[Pair], float]:
+    """Registered users in 1:1 conversations, each with a device; and the seconds it took."""
+    t0 = time.monotonic()
+    pairs = await make_pairs(nodes.urls, nodes.admin_login, nodes.admin_password, profile.pairs)
+    setup_seconds = time.monotonic() - t0
+    print(f"  {len(pairs)} conversations set up in {setup_seconds:.0f} s", flush=True)
+    return pairs, setup_seconds
+
+
+# --- (c) the whole host, nothing pinned --------------------------------------------------------
+
+
+def host_limited_by(ladder: dict[str, Any], cores: int, processes: int) -> str:
+    """What ended a whole-host ladder. steps.limited_by judges a server pinned to one core;
+    here the server's `processes`, the generator and Redis share all `cores`."""
+    saturated = next((s for s in ladder["steps"] if s["grade"] == "saturated"), None)
+    step = saturated or ladder["first_failing"]
+    if step is None:
+        return str(ladder["limited_by"])
+    cpu, load = step["cpu"], step["load"]
+    server, generator = cpu.get("server", 0.0), cpu.get("loadgen", 0.0)
+    if cpu.get("machine", 0.0) >= BUSY * cores:
+        shares = {"server": server, "generator": generator, "Redis": cpu.get("redis")}
+        shares["outside the benchmark"] = cpu["outside"]
+        said = ", ".join(f"{name} {v:.0f}%" for name, v in shares.items() if v is not None)
+        return f"all {cores} cores saturated ({said})"
+    if generator >= BUSY or load["event_loop_utilization"] >= BUSY / 100:
+        return "load generator (one Node process: one core's worth)"
+    if server >= BUSY * processes:
+        return f"server CPU ({processes} process(es), each a core's worth)"
+    return "waiting on the store or the bus (no core saturated)"
+
+
+async def _measure_host(
+    target: Target,
+    plan: dict[str, Any],
+    workload: str,
+    rates: Sequence[int],
+    work: Path,
+    profile: Profile,
+    processes: int,
+) -> dict[str, Any]:
+    ladder = await measure_load(target, plan, workload, rates, work, UNPINNED, profile)
+    ladder["limited_by"] = host_limited_by(ladder, len(usable_cpus()), processes)
+    return ladder
+
+
+async def run_node_host(profile: Profile, work: Path) -> dict[str, Any]:
+    print("compare: whole host: Node socket.io reference, one process, unpinned", flush=True)
+    async with node_relay(None, work / "node-relay-host.log") as (url, pid):
+        target = Target("host-node", [pid])
+        outside = await _quiet(target, profile)
+        plan = relay_plan(profile.pairs, url, "relay.typing")
+        typing = await _measure_host(
+            target, plan, "typing", profile.relay_ladder, work, profile, processes=1
+        )
+    return {"server": "node", "processes": 1, "outside_cpu_before": outside, "typing": typing}
+
+
+async def run_rtserver_host(
+    profile: Profile, work: Path, envelope_size: int | None
+) -> dict[str, Any]:
+    workers = WHOLE_HOST_WORKERS
+    print(f"compare: whole host: rtserver serve --workers {workers}, SQLite + Redis", flush=True)
+    deployment = Deployment("whole-host", "sqlite", workers=workers)
+    (work / "whole-host").mkdir()
+    async with cluster(deployment, work / "whole-host") as nodes:
+        pairs, setup_seconds = await _setup_pairs(nodes, profile)
+        target = Target("host-rtserver", nodes.pids, redis=True)
+        outside = await _quiet(target, profile)
+        typing = await _measure_host(
+            target,
+            typing_plan(pairs, nodes.urls[0]),
+            "typing",
+            profile.relay_ladder,
+            work,
+            profile,
+            workers,
+        )
+        durable = await _measure_host(
+            target,
+            chat_plan(pairs, nodes.urls, envelope_size),
+            "message.send",
+            profile.durable_ladder,
+            work,
+            profile,
+            workers,
+        )
+    return {
+        "server": "rtserver",
+        "workers": workers,
+        "store": "sqlite",
+        "redis": True,
+        "processes": len(target.pids),  # the supervisor, its workers, multiprocessing's helper
+        "setup_seconds": round(setup_seconds, 1),
+        "outside_cpu_before": outside,
+        "typing": typing,
+        "durable": {**durable, "envelope_bytes": envelope_bytes(pairs[0], envelope_size)},
+    }
+
+
+async def run_whole_host(
+    profile: Profile, work: Path, envelope_size: int | None, with_node: bool
+) -> dict[str, Any]:
+    """(c) Every process on every core. This process must already be unpinned: the servers and
+    the generator it starts inherit its affinity."""
+    result: dict[str, Any] = {"cores": len(usable_cpus()), "pinning": "none"}
+    if with_node:
+        result["node"] = await run_node_host(profile, work)
+    result["rtserver"] = await run_rtserver_host(profile, work, envelope_size)
+    return result
+
+
 def _raise_open_files(connections: int) -> dict[str, int]:
     """Every process started from here inherits the limit: the generator holds one socket per
     connection, and so does the server."""
@@ -564,7 +688,11 @@ def _raise_open_files(connections: int) -> dict[str, int]:
 
 
 async def run_once(
-    profile: Profile, stores: Sequence[str], envelope_size: int | None, with_node: bool
+    profile: Profile,
+    stores: Sequence[str],
+    envelope_size: int | None,
+    with_node: bool,
+    whole_host: bool,
 ) -> dict[str, Any]:
     started = time.time()
     limits = _raise_open_files(max([2 * profile.pairs, *profile.idle_connections]))
@@ -582,6 +710,11 @@ async def run_once(
                 results["node"] = await run_node(profile, work, cores, envelope)
             for store in stores:
                 results[store] = await run_rtserver(store, profile, work, cores, envelope_size)
+            if whole_host:
+                os.sched_setaffinity(0, everywhere)
+                results["whole_host"] = await run_whole_host(
+                    profile, work, envelope_size, with_node
+                )
         finally:
             os.sched_setaffinity(0, everywhere)
     return {
@@ -594,6 +727,7 @@ async def run_once(
             "server_cpus": sorted(server_cpus or []),
             "loadgen_cpus": sorted(generator_cpus or []),
             "unpinned": "PostgreSQL (a shared system service) runs on any core",
+            "whole_host": "nothing pinned: servers, the generator and Redis on every core",
         },
         "rtserver_env": LOAD_LIMITS,
         "open_files": limits,
@@ -605,7 +739,7 @@ async def run_once(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench compare", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short smoke run (< 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (a few minutes)")
     parser.add_argument("--pairs", type=int, help="1:1 conversations (2 connections each)")
     parser.add_argument(
         "--envelope-bytes",
@@ -629,6 +763,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--step-seconds", type=float, help="length of each ladder step")
     parser.add_argument("--no-node", action="store_true", help="skip the Node reference")
+    parser.add_argument(
+        "--no-whole-host",
+        action="store_true",
+        help="skip (c), the whole host unpinned: rtserver serve --workers 2 against one Node",
+    )
     parser.add_argument("--runs", type=int, default=1, help="repeat the whole comparison")
     parser.add_argument(
         "--docs",
@@ -685,7 +824,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     stores = args.store or list(STORES)
     if len(usable_cpus()) < 2:
         print("compare: one core only: server and generator will share it", file=sys.stderr)
-    complete = not args.quick and not args.no_node and set(stores) == set(STORES)
+    complete = (
+        not args.quick
+        and not args.no_node
+        and not args.no_whole_host
+        and set(stores) == set(STORES)
+    )
     docs = args.docs == "yes" or (args.docs == "auto" and complete)
     args.results.mkdir(parents=True, exist_ok=True)
     runs = []
@@ -693,7 +837,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.runs > 1:
             print(f"compare: run {number + 1} of {args.runs}", flush=True)
         try:
-            run = asyncio.run(run_once(profile, stores, args.envelope_bytes, not args.no_node))
+            run = asyncio.run(
+                run_once(
+                    profile,
+                    stores,
+                    args.envelope_bytes,
+                    with_node=not args.no_node,
+                    whole_host=not args.no_whole_host,
+                )
+            )
         except (LoadGenError, CompareError) as exc:
             print(f"compare: {exc}", file=sys.stderr)
             return 1

@@ -126,7 +126,27 @@ def summary_rows(number: int, run: dict[str, Any]) -> list[str]:
                 f"{'-' if theirs is None else _kib(theirs)} | {_ratio(ours, theirs)} "
                 f"| <= 1.0x | {_met(ours, theirs, 1.0, at_most=True)} |"
             )
-    return rows
+    return rows + whole_host_rows(number, run)
+
+
+def whole_host_rows(number: int, run: dict[str, Any]) -> list[str]:
+    """(c) all cores, nothing pinned: rtserver's workers against one Node process."""
+    host = run["results"].get("whole_host")
+    if not host:
+        return []
+    ours, node = host["rtserver"], host.get("node")
+    theirs = _rate(node["typing"]) if node else None
+    typing, durable = _rate(ours["typing"]), _rate(ours["durable"])
+    where = f"whole host ({host['cores']} cores, nothing pinned)"
+    workers = f"rtserver {ours['workers']} workers + Redis"
+    return [
+        f"| {number} | (c) {where}: ephemeral relay (`typing`), {workers} vs one Node process, "
+        f"msg/s, p99 < 50 ms | {_n(typing)} (SQLite) | {_n(theirs)} | {_ratio(typing, theirs)} "
+        f"| >= 1.0x | {_met(typing, theirs, 1.0)} |",
+        f"| {number} | (c) {where}: durable chat (`message.send`, "
+        f"{ours['durable']['envelope_bytes']} B envelope), {workers}, SQLite (for information) "
+        f"| {_n(durable)} | {_n(theirs)} (ephemeral relay) | {_ratio(durable, theirs)} | - | - |",
+    ]
 
 
 def _ladders(run: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -144,6 +164,16 @@ def _ladders(run: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         found.append(
             (f"rtserver {STORE_NAMES[store]}", "message.send (durable)", result["durable"])
         )
+    host = results.get("whole_host")
+    if host:
+        where = f"whole host, {host['cores']} cores"
+        if host.get("node"):
+            node = f"Node socket.io, one process, {where}"
+            found.append((node, "typing", host["node"]["typing"]))
+        ours = host["rtserver"]
+        name = f"rtserver {STORE_NAMES[ours['store']]}, {ours['workers']} workers + Redis, {where}"
+        found.append((name, "typing", ours["typing"]))
+        found.append((name, "message.send (durable)", ours["durable"]))
     return found
 
 
@@ -204,15 +234,17 @@ def _step_cell(step: dict[str, Any] | None) -> str:
     )
 
 
-def typing_steps(run: dict[str, Any]) -> list[str]:
-    results = run["results"]
-    sqlite, node = results.get("sqlite"), results.get("node")
-    if not sqlite or not sqlite["typing"] or not node:
-        return []
-    ours = {s["rate"]: s for s in [*sqlite["typing"]["steps"], *sqlite["typing"]["refined"]]}
-    theirs = {s["rate"]: s for s in [*node["typing"]["steps"], *node["typing"]["refined"]]}
+def _by_rate(ladder: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {s["rate"]: s for s in [*ladder["steps"], *ladder["refined"]]}
+
+
+def step_table(
+    ours_name: str, ours_ladder: dict[str, Any], theirs_ladder: dict[str, Any]
+) -> list[str]:
+    """Both ladders step by step, by offered rate."""
+    ours, theirs = _by_rate(ours_ladder), _by_rate(theirs_ladder)
     lines = [
-        "| offered msg/s | rtserver (SQLite): delivered/s / p50 / p99 / server CPU / generator "
+        f"| offered msg/s | {ours_name}: delivered/s / p50 / p99 / server CPU / generator "
         "CPU | Node socket.io: the same |",
         "| --- | --- | --- |",
     ]
@@ -221,6 +253,34 @@ def typing_steps(run: dict[str, Any]) -> list[str]:
             f"| {rate:,} | {_step_cell(ours.get(rate))} | {_step_cell(theirs.get(rate))} |"
         )
     return lines
+
+
+def typing_steps(run: dict[str, Any]) -> list[str]:
+    results = run["results"]
+    sqlite, node = results.get("sqlite"), results.get("node")
+    if not sqlite or not sqlite["typing"] or not node:
+        return []
+    return step_table("rtserver (SQLite)", sqlite["typing"], node["typing"])
+
+
+def whole_host_steps(run: dict[str, Any]) -> list[str]:
+    host = run["results"].get("whole_host")
+    if not host or not host.get("node"):
+        return []
+    name = f"rtserver ({host['rtserver']['workers']} workers)"
+    return step_table(name, host["rtserver"]["typing"], host["node"]["typing"])
+
+
+def _node_ladders(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    results = run["results"]
+    found = []
+    node = results.get("node")
+    if node:
+        found += [("typing", node["typing"]), ("message relay", node["message_relay"])]
+    host_node = (results.get("whole_host") or {}).get("node")
+    if host_node:
+        found.append(("whole-host typing", host_node["typing"]))
+    return found
 
 
 def _notes(runs: list[dict[str, Any]]) -> list[str]:
@@ -232,10 +292,7 @@ def _notes(runs: list[dict[str, Any]]) -> list[str]:
         "server itself spends per message."
     ]
     for number, run in enumerate(runs, 1):
-        node = run["results"].get("node")
-        if not node:
-            continue
-        for name, ladder in (("typing", node["typing"]), ("message relay", node["message_relay"])):
+        for name, ladder in _node_ladders(run):
             failing = ladder["first_failing"]
             if "load generator" in limit(ladder, store=False):
                 notes.append(
@@ -272,6 +329,15 @@ def markdown(runs: list[dict[str, Any]]) -> str:
         "50 ms there and at every lower step (then bisected). rtserver's chat rate limits were "
         f"raised for the benchmark process: {env}.",
     ]
+    host = first["results"].get("whole_host")
+    if host:
+        lines[0] += (
+            f" (c) whole host: nothing pinned, the {host['cores']} cores shared by the server, "
+            "the load generator and Redis; rtserver `serve --workers "
+            f"{host['rtserver']['workers']}` (a supervisor and its worker processes sharing the "
+            "port with SO_REUSEPORT, Redis between them) on SQLite, its CPU and RSS summed over "
+            "the whole process tree, against one Node process."
+        )
     changed = first.get("uncommitted_server_changes") or []
     if changed:
         lines[0] += (
@@ -298,6 +364,10 @@ def markdown(runs: list[dict[str, Any]]) -> str:
     steps = typing_steps(first)
     if steps:
         lines += ["", "Ephemeral relay ladder, run 1:", "", *steps]
+    steps = whole_host_steps(first)
+    if steps:
+        title = "Ephemeral relay ladder on the whole host (nothing pinned), run 1:"
+        lines += ["", title, "", *steps]
     notes = _notes(runs)
     if notes:
         lines += ["", *[f"- {note}" for note in notes]]

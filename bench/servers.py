@@ -23,6 +23,8 @@ import aiohttp
 import asyncpg
 import redis.asyncio
 
+from bench.proctree import kill_tree, tree, wait_for_workers
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
@@ -42,15 +44,17 @@ LOAD_LIMITS = {
 
 @dataclass(frozen=True)
 class Deployment:
-    """What to run: which store, how many nodes, whether they share Redis."""
+    """What to run: which store, how many nodes, each with how many worker processes
+    (`serve --workers`), and whether they share Redis (needed by more than one of either)."""
 
     name: str
     database: Literal["sqlite", "postgresql"]
     nodes: int = 1
+    workers: int = 1
 
     @property
     def redis(self) -> bool:
-        return self.nodes > 1
+        return self.nodes > 1 or self.workers > 1
 
 
 @dataclass
@@ -62,6 +66,11 @@ class Node:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def pids(self) -> list[int]:
+        """The node's process and its descendants (a supervisor's workers)."""
+        return tree(self.pid)
 
 
 @dataclass
@@ -78,7 +87,8 @@ class Cluster:
 
     @property
     def pids(self) -> list[int]:
-        return [node.pid for node in self.nodes]
+        """Every process of every node: measure CPU and memory over all of them."""
+        return [pid for node in self.nodes for pid in node.pids]
 
 
 def free_port() -> int:
@@ -168,7 +178,8 @@ async def _wait_ready(node: Node) -> None:
     raise RuntimeError(f"node not ready in {READY_TIMEOUT}s:\n{node.log.read_text()}")
 
 
-async def start_node(env: Mapping[str, str], log_dir: Path) -> Node:
+async def start_node(env: Mapping[str, str], log_dir: Path, workers: int = 1) -> Node:
+    """`rtserver serve` (with `--workers N`: a supervisor and N worker processes), ready."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     node_env = dict(env, RTSERVER_PORT=str(port), RTSERVER_PUBLIC_URL=url)
@@ -179,6 +190,7 @@ async def start_node(env: Mapping[str, str], log_dir: Path) -> Node:
             "-m",
             "rtserver",
             "serve",
+            *(["--workers", str(workers)] if workers > 1 else []),
             env=node_env,
             cwd=ROOT,
             stdout=sink,
@@ -187,6 +199,8 @@ async def start_node(env: Mapping[str, str], log_dir: Path) -> Node:
     node = Node(url, process, log)
     try:
         await _wait_ready(node)
+        if workers > 1:
+            await wait_for_workers(node.pid, workers, port, READY_TIMEOUT)
     except BaseException:
         await stop_node(node)
         raise
@@ -196,11 +210,12 @@ async def start_node(env: Mapping[str, str], log_dir: Path) -> Node:
 async def stop_node(node: Node) -> None:
     if node.process.returncode is not None:
         return
+    pids = node.pids  # a supervisor's workers would outlive its SIGKILL
     node.process.send_signal(signal.SIGTERM)
     try:
         await asyncio.wait_for(node.process.wait(), STOP_TIMEOUT)
     except TimeoutError:
-        node.process.kill()
+        kill_tree(pids)
         await node.process.wait()
 
 
@@ -236,7 +251,7 @@ async def cluster(
         stack.push_async_callback(lambda: _stop_all(nodes))
         node_env = prepare_env(env) if prepare_env else env
         for _ in range(deployment.nodes):
-            nodes.append(await start_node(node_env, workdir))
+            nodes.append(await start_node(node_env, workdir, deployment.workers))
         database_name = database_url.rsplit("/", 1)[1] if database_url else None
         yield Cluster(deployment, nodes, "bench.admin", admin_password, database_name)
 

@@ -49,6 +49,9 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # aiohttp's `compress` flag.
         self.eio._async = dict(self.eio._async, websocket=_PlainWebSocket)
         self.eio.create_queue = SocketQueue
+        # python-socketio already runs every event in a task of its own; engine.io's own task
+        # per incoming message on top of that only costs CPU.
+        self.eio.async_handlers = False
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         result = await super()._handle_eio_connect(eio_sid, environ)

@@ -265,10 +265,17 @@ async def _connect(
 
 
 async def measure_idle(
-    target: Target, plan: dict[str, Any], work: Path, cores: Cores, profile: Profile
+    target: Target,
+    plan: dict[str, Any],
+    work: Path,
+    cores: Cores,
+    profile: Profile,
+    *,
+    sync: bool,
 ) -> dict[str, Any]:
     """(d) memory per idle connection: server RSS with every socket connected and idle, minus
-    its RSS before, per connection."""
+    its RSS before, per connection. Then a reconnect storm: every socket drops at once and
+    comes back (with `sync`: and asks for what it missed, as rtserver's clients do)."""
     connections = len(plan["devices"])
     path = work / f"{target.label}-idle-{connections}.json"
     path.write_text(json.dumps(plan))
@@ -280,6 +287,15 @@ async def measure_idle(
         storm_seconds = time.monotonic() - started
         await asyncio.sleep(profile.idle_seconds)
         rss_idle = target.rss()
+        storm = await generator.reconnect(
+            concurrency=profile.storm_concurrency, timeout_s=60, sync=sync
+        )
+    print(
+        f"  {target.label}: reconnect storm{' with sync' if sync else ''}: "
+        f"{storm['back']} of {storm['connections']} back in {storm['seconds']:.1f} s "
+        f"(p50 {storm['reconnect_ms']['p50']} ms, p99 {storm['reconnect_ms']['p99']} ms)",
+        flush=True,
+    )
     print(
         f"  {target.label}: {connections} idle connections "
         f"({storm_seconds:.1f} s to connect): "
@@ -293,6 +309,7 @@ async def measure_idle(
         "rss_before_bytes": rss_before,
         "rss_idle_bytes": rss_idle,
         "per_connection_bytes": (rss_idle - rss_before) / max(connect["connected"], 1),
+        "reconnect": storm,
     }
 
 
@@ -486,7 +503,7 @@ async def run_node(
         for connections in profile.idle_connections:
             plan = relay_plan(-(-connections // 2), url, "idle")
             plan["devices"] = plan["devices"][:connections]
-            idle.append(await measure_idle(target, plan, work, cores, profile))
+            idle.append(await measure_idle(target, plan, work, cores, profile, sync=False))
         typing = await measure_load(
             target,
             relay_plan(profile.pairs, url, "relay.typing"),
@@ -532,7 +549,7 @@ async def run_rtserver(
         url = nodes.urls[0]
         devices = typing_plan(pairs, url)
         idle = [
-            await measure_idle(target, idle_plan(devices, n), work, cores, profile)
+            await measure_idle(target, idle_plan(devices, n), work, cores, profile, sync=True)
             for n in profile.idle_connections
         ]
         typing = None

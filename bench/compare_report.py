@@ -126,7 +126,41 @@ def summary_rows(number: int, run: dict[str, Any]) -> list[str]:
                 f"{'-' if theirs is None else _kib(theirs)} | {_ratio(ours, theirs)} "
                 f"| <= 1.0x | {_met(ours, theirs, 1.0, at_most=True)} |"
             )
+    rows.extend(_storm_rows(number, results))
     return rows + whole_host_rows(number, run)
+
+
+def _storm(result: dict[str, Any] | None, connections: int) -> dict[str, Any] | None:
+    found = [i for i in (result or {"idle": []})["idle"] if i["connections"] == connections]
+    return found[0].get("reconnect") if found else None
+
+
+def _storm_cell(storm: dict[str, Any] | None) -> str:
+    if storm is None:
+        return "-"
+    latency = storm["reconnect_ms"]
+    lost = f", {storm['failed']} failed" if storm["failed"] else ""
+    percentiles = f"p50 / p99 {_ms(latency['p50'])} / {_ms(latency['p99'])} ms"
+    return f"{storm['seconds']:.1f} s ({percentiles}{lost})"
+
+
+def _storm_rows(number: int, results: dict[str, Any]) -> list[str]:
+    """(d) reconnect storm, for information: rtserver's sockets also `sync` once back."""
+    node = results.get("node")
+    rows = []
+    for store in ("sqlite", "postgresql"):
+        result = results.get(store)
+        for idle in (result or {"idle": []})["idle"]:
+            count = idle["connections"]
+            ours, theirs = _storm(result, count), _storm(node, count)
+            if ours is None:
+                continue
+            rows.append(
+                f"| {number} | (d) reconnect storm, {count:,} connections at once, until all are "
+                f"back (rtserver: and answered `sync`), {STORE_NAMES[store]} | {_storm_cell(ours)} "
+                f"| {_storm_cell(theirs)} | - | - | - |"
+            )
+    return rows
 
 
 def whole_host_rows(number: int, run: dict[str, Any]) -> list[str]:

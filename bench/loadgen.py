@@ -91,6 +91,13 @@ class LoadGenerator:
             {"op": "connect", "concurrency": concurrency, "timeout_s": timeout_s}
         )
 
+    async def reconnect(self, *, concurrency: int, timeout_s: float, sync: bool) -> dict[str, Any]:
+        """Drop every open connection at once and reconnect them, `concurrency` at a time; with
+        `sync` each also sends rtserver's `sync` and counts as back once it is answered."""
+        return await self._command(
+            {"op": "reconnect", "concurrency": concurrency, "timeout_s": timeout_s, "sync": sync}
+        )
+
     async def load(
         self,
         *,

@@ -194,6 +194,55 @@ async function connect({ concurrency, timeout_s }) {
   };
 }
 
+// Reconnect storm: every connection drops at once and comes back, `concurrency` handshakes at a
+// time (a network blip or a node restart); with `sync`, each then asks the server for what it
+// missed (rtserver's `sync`) and counts as back only once that is answered.
+function syncOne(device, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no sync answer in time")), timeoutMs);
+    device.socket.emit("sync", { cursors: {}, limit: 100 }, (reply) => {
+      clearTimeout(timer);
+      if (reply?.ok) resolve();
+      else reject(new Error(`sync refused: ${JSON.stringify(reply?.error ?? reply)}`));
+    });
+  });
+}
+
+async function reconnect({ concurrency, timeout_s, sync }) {
+  const connected = devices.filter((device) => device.socket?.connected);
+  for (const device of connected) {
+    device.socket.removeAllListeners("disconnect");
+    device.socket.disconnect();
+  }
+  const started = performance.now();
+  const times = [];
+  const errors = {};
+  let next = 0;
+  const worker = async () => {
+    while (next < connected.length) {
+      const device = connected[next++];
+      const t0 = performance.now();
+      try {
+        await connectOne(device, timeout_s * 1000);
+        if (sync) await syncOne(device, timeout_s * 1000);
+        times.push(performance.now() - t0);
+      } catch (err) {
+        errors[err.message] = (errors[err.message] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, connected.length) }, worker));
+  return {
+    connections: connected.length,
+    back: times.length,
+    failed: connected.length - times.length,
+    synced: Boolean(sync),
+    seconds: (performance.now() - started) / 1000,
+    reconnect_ms: percentiles(times),
+    errors,
+  };
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function shuffled(items) {
@@ -299,7 +348,7 @@ async function close() {
   return { disconnects: stats.disconnects, stale: stats.stale };
 }
 
-const COMMANDS = { connect, load, close };
+const COMMANDS = { connect, reconnect, load, close };
 
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {

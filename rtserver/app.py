@@ -77,6 +77,7 @@ from signaling.delivery import SocketDelivery
 from signaling.fanout import ResyncingRedisManager
 from signaling.packets import FastPacket
 from signaling.presence import PresenceEvents
+from signaling.room_index import IndexedAsyncManager
 from signaling.root import RootNamespace
 from signaling.server import SocketServer
 from signaling.view_invalidation import ViewInvalidation
@@ -124,7 +125,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
     else:
         bus = InProcessBus()
         counters = MemoryCounters(clock)
-        manager = socketio.AsyncManager()
+        manager = IndexedAsyncManager()
 
     sio = SocketServer(
         auth_timeout=settings.socket_auth_timeout_seconds,

@@ -22,13 +22,14 @@ import socketio
 
 from rtserver.protocol import SYNC_REQUIRED
 from signaling.packets import OrjsonCodec
+from signaling.room_index import IndexedRooms
 
 log = logging.getLogger(__name__)
 
 Resync = Callable[[], Awaitable[None]]
 
 
-class ResyncingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+class ResyncingRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: ignore[misc]
     connected: bool  # set by the parent's _redis_connect
 
     def __init__(self, url: str, channel: str) -> None:

@@ -21,16 +21,24 @@ class PresenceEvents(EventGroup):
         super().__init__(sessions)
         self._presence = presence
         self._states: dict[str, tuple[Principal, PresenceState]] = {}
+        self._sockets_of_device: dict[str, int] = {}  # a device may hold several sockets
 
     async def socket_connected(self, sid: str, principal: Principal) -> None:
         self._states[sid] = (principal, PresenceState.ONLINE)
+        device = principal.device_id
+        self._sockets_of_device[device] = self._sockets_of_device.get(device, 0) + 1
         await self._presence.set_device(principal, PresenceState.ONLINE)
 
     async def socket_disconnected(self, sid: str, principal: Principal) -> None:
-        self._states.pop(sid, None)
-        still_here = any(p.device_id == principal.device_id for p, _ in self._states.values())
-        if not still_here:
-            await self._presence.set_device(principal, PresenceState.OFFLINE)
+        if self._states.pop(sid, None) is None:
+            return
+        device = principal.device_id
+        left = self._sockets_of_device.get(device, 1) - 1
+        if left > 0:
+            self._sockets_of_device[device] = left
+            return
+        self._sockets_of_device.pop(device, None)
+        await self._presence.set_device(principal, PresenceState.OFFLINE)
 
     @acked(PresenceSet)
     async def on_presence_set(

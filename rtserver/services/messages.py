@@ -197,22 +197,19 @@ class MessageService:
         belongs to but did not name start from the beginning (a new device catches up)."""
         page = min(limit or self._sync_page, self._sync_page)
         async with self._db.read() as tx:
-            mine = {c.id: c for c in await tx.conversations.of_user(principal.user_id)}
+            mine = await tx.conversations.positions_of(principal.user_id)
             not_member = sorted(set(cursors) - set(mine))
-            wanted = {cid: cursors.get(cid, 0) for cid in mine}
-            floors = {
-                cid: conv.member(principal.user_id).joined_seq  # type: ignore[union-attr]
-                for cid, conv in mine.items()
+            floors = {cid: joined for cid, (_, joined) in mine.items()}
+            behind = {
+                cid: after
+                for cid, (last, _) in mine.items()
+                if (after := cursors.get(cid, 0)) < last
             }
-            messages = await tx.messages.after(
-                {cid: after for cid, after in wanted.items() if after < mine[cid].last_seq},
-                floors,
-                page + 1,
-            )
+            messages = await tx.messages.after(behind, floors, page + 1)
         return SyncPage(
             messages=messages[:page],
             more=len(messages) > page,
-            heads={cid: conv.last_seq for cid, conv in mine.items()},
+            heads={cid: last for cid, (last, _) in mine.items()},
             floors=floors,
             not_member=not_member,
         )

@@ -106,6 +106,16 @@ class ConversationRepository:
         ).scalars()
         return [await self._with_members(row) for row in rows]
 
+    async def positions_of(self, user_id: str) -> dict[str, tuple[int, int]]:
+        """Each conversation of the user: (its last seq, the seq the user joined at); one
+        statement, for `sync` (of_user loads every member of every conversation)."""
+        rows = await self._session.execute(
+            select(ConversationRow.id, ConversationRow.last_seq, MemberRow.joined_seq)
+            .join(MemberRow, MemberRow.conversation_id == ConversationRow.id)
+            .where(MemberRow.user_id == user_id)
+        )
+        return {cid: (int(last), int(joined)) for cid, last, joined in rows}
+
     async def member(self, conversation_id: str, user_id: str) -> Member | None:
         row = await self._session.get(MemberRow, (conversation_id, user_id))
         return _member(row) if row else None

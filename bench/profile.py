@@ -34,7 +34,7 @@ import aiohttp
 from bench import gcprobe, host
 from bench.chat import CONFIGS
 from bench.chat_plan import chat_plan
-from bench.compare import typing_plan
+from bench.compare_setup import typing_plan
 from bench.loadgen import LoadGenerator
 from bench.population import Api, make_pairs
 from bench.procstat import CLOCK_TICKS, CpuMeter, pin, rss_bytes, usable_cpus

@@ -6,30 +6,19 @@ ringing when the client answers on another device."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from playwright.async_api import expect
 
 from rtclient.crypto import MasterIdentity
 from tests.calls.browser.console_page import ConsolePage
-from tests.calls.media_devices import CallDevices, call_devices, loopback_only, media_flows
+from tests.calls.media_devices import CallDevices, media_flows
 from tests.e2ee.browser.console import BROWSER_GROUP
 from tests.support.clients import Api
 from tests.support.people import Devices, Person, make_counselor, open_direct
 from tests.support.server import RunningServer
 
 pytestmark = BROWSER_GROUP
-
-
-@pytest.fixture
-async def lines(
-    server: RunningServer, clients: Devices, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[CallDevices]:
-    loopback_only(monkeypatch)
-    async with call_devices(server.url, clients) as made:
-        yield made
 
 
 async def console_and_phone(

@@ -4,7 +4,7 @@ GET /api/v1/turn, and its call with the Python client goes through a real coturn
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,11 @@ from playwright.async_api import expect
 
 from rtclient.ice import selected_pair_types
 from tests.calls.browser.console_page import ConsolePage
-from tests.calls.media_devices import CallDevices, call_devices, loopback_only, media_flows
+from tests.calls.media_devices import CallDevices, media_flows
 from tests.e2ee.browser.console import BROWSER_GROUP
 from tests.support.clients import Api
 from tests.support.coturn import running_coturn
-from tests.support.people import Devices, Person, make_counselor, open_direct
+from tests.support.people import Person, make_counselor, open_direct
 from tests.support.server import RunningServer
 
 pytestmark = BROWSER_GROUP
@@ -45,15 +45,6 @@ def server_settings(coturn: int) -> dict[str, Any]:
         "turn_uris": [f"turn:127.0.0.1:{coturn}?transport=udp"],
         "turn_prefer_relay": True,
     }
-
-
-@pytest.fixture
-async def lines(
-    server: RunningServer, clients: Devices, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[CallDevices]:
-    loopback_only(monkeypatch)
-    async with call_devices(server.url, clients) as made:
-        yield made
 
 
 async def test_relay_only_call_between_the_console_and_an_aiortc_phone(

@@ -12,8 +12,8 @@ messages and advance the heads, commit. Two writers do it:
   of CPU per transaction against ~0.2 ms for the same statements here.
 
 Both use constant SQL (lists are one array parameter), so the drivers keep them prepared; the
-cache's reads use the SQLAlchemy Core statements below. SQLite still has one
-  writer at a time: BEGIN IMMEDIATE, and busy_timeout to wait for the other connection.
+cache's reads (store.view_reads) use the same view statements. SQLite still has one writer at
+a time: BEGIN IMMEDIATE, and busy_timeout to wait for the other connection.
 
 Both turn rows into views with the same functions, so a view read by one path equals the view
 read by the other when nothing changed.
@@ -32,7 +32,7 @@ from typing import Any, Protocol, cast
 
 import asyncpg
 import orjson
-from sqlalchemy import Table, and_, bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,8 +46,7 @@ from rtserver.domain.chat_send import (
     plan_batch,
 )
 from rtserver.store.database import Database
-from rtserver.store.keys_tables import DeviceKeysRow, DeviceListRow, MasterKeyRow
-from rtserver.store.tables import ConversationRow, DeviceRow, MemberRow, MessageRow
+from rtserver.store.tables import MessageRow
 
 
 @dataclass(frozen=True)
@@ -170,58 +169,9 @@ def _stored_messages(
     return found
 
 
-# --- SQLAlchemy Core (PostgreSQL; and the cache's reads on both) ----------------------------
+# --- SQLAlchemy Core: the stored message a retry is answered with ---------------------------
 
-_conversations = cast(Table, ConversationRow.__table__)
-_members = cast(Table, MemberRow.__table__)
 _messages = cast(Table, MessageRow.__table__)
-_device_keys = cast(Table, DeviceKeysRow.__table__)
-_device_lists = cast(Table, DeviceListRow.__table__)
-_masters = cast(Table, MasterKeyRow.__table__)
-_devices = cast(Table, DeviceRow.__table__)
-
-_HEADS = (
-    select(_conversations.c.id, _conversations.c.last_seq)
-    .where(_conversations.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(_conversations.c.id)
-)
-_MEMBERS = select(_members.c.conversation_id, _members.c.user_id).where(
-    _members.c.conversation_id.in_(bindparam("ids", expanding=True))
-)
-# Current devices (as KeyRepository.current_devices): keys signed by the user's current master
-# key, not signed out, and listed in a device list signed by that same master key.
-_CURRENT_DEVICES = (
-    select(
-        _device_keys.c.user_id,
-        _device_keys.c.device_id,
-        _device_keys.c.signing_key,
-        _device_lists.c.devices,
-    )
-    .join(
-        _devices, and_(_devices.c.id == _device_keys.c.device_id, _devices.c.revoked_at.is_(None))
-    )
-    .join(
-        _masters,
-        and_(
-            _masters.c.user_id == _device_keys.c.user_id,
-            _masters.c.version == _device_keys.c.master_version,
-        ),
-    )
-    .join(
-        _device_lists,
-        and_(
-            _device_lists.c.user_id == _device_keys.c.user_id,
-            _device_lists.c.master_version == _masters.c.version,
-        ),
-    )
-    .where(
-        _device_keys.c.user_id.in_(
-            select(_members.c.user_id).where(
-                _members.c.conversation_id.in_(bindparam("ids", expanding=True))
-            )
-        )
-    )
-)
 _STORED = select(
     _messages.c.conversation_id,
     _messages.c.seq,
@@ -234,18 +184,6 @@ _STORED = select(
     _messages.c.conversation_id.in_(bindparam("ids", expanding=True)),
     _messages.c.client_msg_id.in_(bindparam("client_ids", expanding=True)),
 )
-
-
-async def views(
-    connection: AsyncConnection, conversation_ids: Collection[str]
-) -> dict[str, ConversationView]:
-    """Members and their current devices, for each existing conversation with members."""
-    if not conversation_ids:
-        return {}
-    ids = {"ids": sorted(conversation_ids)}
-    members = await connection.execute(_MEMBERS, ids)
-    devices = await connection.execute(_CURRENT_DEVICES, ids)
-    return _views(members, devices)  # rows unpack like tuples
 
 
 async def stored(connection: AsyncConnection, keys: Collection[SendKey]) -> dict[SendKey, Message]:
@@ -318,20 +256,24 @@ class PostgresChatWriter:
 _PG_HEADS = """
 SELECT id, last_seq FROM conversations WHERE id = ANY($1::varchar[]) ORDER BY id FOR UPDATE
 """
-_PG_MEMBERS = """
-SELECT conversation_id, user_id FROM conversation_members
-WHERE conversation_id = ANY($1::varchar[])
+# The view statements, written once; `{ids}` is "in the given list of conversation ids" in the
+# driver's form. Current devices as KeyRepository.current_devices: keys signed by the user's
+# current master key, not signed out, and listed in a device list signed by that same key.
+_MEMBERS_SQL = """
+SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id {ids}
 """
-_PG_CURRENT_DEVICES = """
+_CURRENT_DEVICES_SQL = """
 SELECT dk.user_id, dk.device_id, dk.signing_key, dl.devices
 FROM device_keys dk
 JOIN devices d ON d.id = dk.device_id AND d.revoked_at IS NULL
 JOIN master_keys mk ON mk.user_id = dk.user_id AND mk.version = dk.master_version
 JOIN device_lists dl ON dl.user_id = dk.user_id AND dl.master_version = mk.version
-WHERE dk.user_id IN (
-    SELECT user_id FROM conversation_members WHERE conversation_id = ANY($1::varchar[])
-)
+WHERE dk.user_id IN (SELECT user_id FROM conversation_members WHERE conversation_id {ids})
 """
+_PG_IDS = "= ANY($1::varchar[])"
+_SQLITE_IDS = "IN (SELECT value FROM json_each(?))"
+_PG_MEMBERS = _MEMBERS_SQL.format(ids=_PG_IDS)
+_PG_CURRENT_DEVICES = _CURRENT_DEVICES_SQL.format(ids=_PG_IDS)
 _PG_STORED = """
 SELECT conversation_id, seq, sender_id, sender_device_id, client_msg_id, envelope, sent_at
 FROM messages
@@ -367,32 +309,30 @@ def _from_sqlite_time(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-class SqliteChatWriter:
-    """Batches on one SQLite connection owned by one thread: one hand-off per transaction."""
+class SqliteOnThread:
+    """One stdlib sqlite3 connection, opened on first use and owned by one thread, so that a
+    whole unit of work is one hand-off from the event loop."""
 
-    concurrency = 1
+    pragmas: tuple[str, ...] = ()
 
     def __init__(self, path: str, busy_timeout_ms: int = 10_000) -> None:
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-chat-writer")
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=type(self).__name__)
         self._connection: sqlite3.Connection | None = None
 
-    async def write(self, batch: Sequence[NewMessage]) -> BatchResult:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._write, list(batch))
+    async def _on_thread(self, work: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._close)
+        await self._on_thread(self._close)
         self._thread.shutdown(wait=True)
 
     def _open(self) -> sqlite3.Connection:
         if self._connection is None:
             connection = sqlite3.connect(self._path, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA foreign_keys=ON")
+            for pragma in self.pragmas:
+                connection.execute(f"PRAGMA {pragma}")
             connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
             self._connection = connection
         return self._connection
@@ -401,6 +341,17 @@ class SqliteChatWriter:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+class SqliteChatWriter(SqliteOnThread):
+    """Batches on one SQLite connection owned by one thread: one hand-off per transaction."""
+
+    concurrency = 1
+    pragmas = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON")
+
+    async def write(self, batch: Sequence[NewMessage]) -> BatchResult:
+        result: BatchResult = await self._on_thread(self._write, list(batch))
+        return result
 
     def _write(self, batch: list[NewMessage]) -> BatchResult:
         db = self._open()
@@ -457,10 +408,8 @@ class SqliteChatWriter:
 _SQLITE_HEADS = (
     "SELECT id, last_seq FROM conversations WHERE id IN (SELECT value FROM json_each(?))"
 )
-_SQLITE_MEMBERS = """
-SELECT conversation_id, user_id FROM conversation_members
-WHERE conversation_id IN (SELECT value FROM json_each(?))
-"""
+_SQLITE_MEMBERS = _MEMBERS_SQL.format(ids=_SQLITE_IDS)
+_SQLITE_CURRENT_DEVICES = _CURRENT_DEVICES_SQL.format(ids=_SQLITE_IDS)
 _SQLITE_STORED = """
 SELECT conversation_id, seq, sender_id, sender_device_id, client_msg_id, envelope, sent_at
 FROM messages
@@ -473,14 +422,3 @@ INSERT INTO messages
 VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 _SQLITE_ADVANCE = "UPDATE conversations SET last_seq = ? WHERE id = ?"
-_SQLITE_CURRENT_DEVICES = """
-SELECT dk.user_id, dk.device_id, dk.signing_key, dl.devices
-FROM device_keys dk
-JOIN devices d ON d.id = dk.device_id AND d.revoked_at IS NULL
-JOIN master_keys mk ON mk.user_id = dk.user_id AND mk.version = dk.master_version
-JOIN device_lists dl ON dl.user_id = dk.user_id AND dl.master_version = mk.version
-WHERE dk.user_id IN (
-    SELECT user_id FROM conversation_members
-    WHERE conversation_id IN (SELECT value FROM json_each(?))
-)
-"""

@@ -5,10 +5,7 @@ under the `typing` relay; a fraction of a millisecond this way)."""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from collections.abc import Collection
-from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import orjson
@@ -20,6 +17,7 @@ from rtserver.store.chat_batch import (
     _PG_MEMBERS,
     _SQLITE_CURRENT_DEVICES,
     _SQLITE_MEMBERS,
+    SqliteOnThread,
     _views,
 )
 from rtserver.store.database import Database
@@ -57,23 +55,16 @@ class PostgresViewReader:
         return None
 
 
-class SqliteViewReader:
-    """One query-only connection owned by one thread: one hand-off per read. WAL lets it read
-    while the chat writer commits."""
+class SqliteViewReader(SqliteOnThread):
+    """A query-only connection of its own: WAL lets it read while the chat writer commits."""
 
-    def __init__(self, path: str, busy_timeout_ms: int = 10_000) -> None:
-        self._path = path
-        self._busy_timeout_ms = busy_timeout_ms
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-view-reader")
-        self._connection: sqlite3.Connection | None = None
+    pragmas = ("query_only=ON",)
 
     async def read(self, conversation_ids: Collection[str]) -> dict[str, ConversationView]:
-        ids = orjson.dumps(sorted(conversation_ids)).decode()
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._read, ids)
-
-    async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
-        self._thread.shutdown(wait=True)
+        found: dict[str, ConversationView] = await self._on_thread(
+            self._read, orjson.dumps(sorted(conversation_ids)).decode()
+        )
+        return found
 
     def _read(self, ids: str) -> dict[str, ConversationView]:
         db = self._open()
@@ -85,16 +76,3 @@ class SqliteViewReader:
             )
         finally:
             db.execute("COMMIT")
-
-    def _open(self) -> sqlite3.Connection:
-        if self._connection is None:
-            connection = sqlite3.connect(self._path, isolation_level=None)
-            connection.execute("PRAGMA query_only=ON")
-            connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-            self._connection = connection
-        return self._connection
-
-    def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None

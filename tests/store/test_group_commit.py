@@ -107,9 +107,16 @@ async def _populate(database: Database) -> None:
             await connection.execute(insert(table), rows)
 
 
-async def _views(database: Database) -> dict[str, ConversationView]:
-    async with database.read_connection() as connection:
-        return await chat_batch.views(connection, [f"c{i}" for i in range(CONVERSATIONS)])
+def _view(conversation: int, *users: int) -> ConversationView:
+    """A view of what _populate wrote: each user has one current device d<n> with key s<n>."""
+    members = frozenset(f"u{u}" for u in users)
+    return ConversationView(
+        f"c{conversation}", members, {f"u{u}": {f"d{u}": f"s{u}"} for u in users}
+    )
+
+
+def _populated_views() -> dict[str, ConversationView]:
+    return {f"c{i}": _view(i, 2 * i, 2 * i + 1) for i in range(CONVERSATIONS)}
 
 
 def _message(conversation: str, sender: str, client_msg_id: str) -> Message:
@@ -148,7 +155,7 @@ async def _heads(database: Database) -> dict[str, int]:
 
 
 async def test_concurrent_senders_across_conversations_stay_gapless(database: Database) -> None:
-    views = await _views(database)
+    views = _populated_views()
     committer = GroupCommit(database, ConversationViews(database, ttl=60))
     per_conversation = 12
     sends = [
@@ -182,7 +189,7 @@ async def test_concurrent_senders_across_conversations_stay_gapless(database: Da
 
 
 async def test_one_batch_decides_retries_stale_checks_and_stored_ids(database: Database) -> None:
-    views = await _views(database)
+    views = _populated_views()
     committer = GroupCommit(database, ConversationViews(database, ttl=60), linger=0.05)
     stale = ConversationView("c1", frozenset({"u2", "u3", "u99"}), {})
     try:
@@ -234,7 +241,7 @@ class _PoisonedWriter:
 
 
 async def test_a_failing_send_fails_alone(database: Database) -> None:
-    views = await _views(database)
+    views = _populated_views()
     writer = _PoisonedWriter(chat_batch.writer_for(database), "poison")
     committer = GroupCommit(
         database, ConversationViews(database, ttl=60), linger=0.05, writer=writer
@@ -262,7 +269,7 @@ async def test_a_failing_send_fails_alone(database: Database) -> None:
 
 
 async def test_stop_answers_what_is_queued(database: Database) -> None:
-    views = await _views(database)
+    views = _populated_views()
     committer = GroupCommit(database, ConversationViews(database, ttl=60))
     sends = [
         asyncio.ensure_future(_submit(committer, views["c2"], "u4", f"m{i}")) for i in range(5)
@@ -278,15 +285,16 @@ async def test_stop_answers_what_is_queued(database: Database) -> None:
     assert count == 5
 
 
-async def test_the_cache_reads_the_same_views_through_the_driver(database: Database) -> None:
+async def test_the_cache_reads_current_views_through_the_driver(database: Database) -> None:
     async with database.write_connection() as connection:
         await connection.execute(
             update(DeviceRow).where(DeviceRow.id == "d1").values(revoked_at=NOW)
         )
         await connection.execute(delete(MemberRow).where(MemberRow.user_id == "u2"))
-    expected = await _views(database)
-    assert expected["c0"].devices == {"u0": {"d0": "s0"}}  # d1 signed out: no current device
-    assert expected["c1"].members == frozenset({"u3"})
+    expected = _populated_views()
+    # d1 signed out: u1 stays a member with no current device; u2 left c1
+    expected["c0"] = ConversationView("c0", frozenset({"u0", "u1"}), {"u0": {"d0": "s0"}})
+    expected["c1"] = _view(1, 3)
     reader = view_reader_for(database)
     try:
         wanted = [f"c{i}" for i in range(CONVERSATIONS)] + ["nope"]

@@ -224,3 +224,24 @@ async def test_presence_is_shared_with_contacts_only(
 
 def random_id() -> str:
     return uuid.uuid4().hex
+
+
+async def test_a_device_stays_online_until_its_last_socket_closes(
+    server: RunningServer, pair: Pair, clients: Devices
+) -> None:
+    console = await chat(clients, server.url, pair.counselor)
+    first = await connect(server.url, pair.client.token)  # one device, two tabs
+    second = await connect(server.url, pair.client.token)
+    try:
+        _, online = await asyncio.wait_for(_next_event(console, "presence"), 5)
+        assert online["user_id"] == pair.client.id and online["state"] == "online"
+        await first.close()
+        await asyncio.sleep(0.3)
+        seen = await console.call("presence.query", {"user_ids": [pair.client.id]})
+        assert seen["presence"][0]["state"] == "online"
+        await second.close()
+        _, gone = await asyncio.wait_for(_next_event(console, "presence"), 5)
+        assert gone["user_id"] == pair.client.id and gone["state"] == "offline"
+    finally:
+        await first.close()
+        await second.close()

@@ -32,7 +32,7 @@ from typing import Any, Protocol, cast
 
 import asyncpg
 import orjson
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, select, tuple_
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -142,31 +142,22 @@ def _plan(
     return BatchResult(decisions, messages, views), new, advanced
 
 
-def _wanted(keys: Collection[SendKey]) -> tuple[list[str], list[str]]:
-    return sorted({k[0] for k in keys}), sorted({k[2] for k in keys})
+def _conversation_ids(keys: Collection[SendKey]) -> list[str]:
+    return sorted({k[0] for k in keys})
 
 
 def _stored_messages(
     rows: Iterable[Sequence[Any]],
-    keys: Collection[SendKey],
     instant: Callable[[Any], datetime] = lambda value: value,
 ) -> dict[SendKey, Message]:
-    """(conversation, seq, sender, device, client id, envelope JSON, sent_at) rows of any of
-    these keys (the query matched conversations and client ids, not the pairs)."""
-    found = {}
-    for cid, seq, sender, device, client_msg_id, envelope, sent_at in rows:
-        key = (cid, sender, client_msg_id)
-        if key in keys:
-            found[key] = Message(
-                cid,
-                int(seq),
-                sender,
-                device,
-                client_msg_id,
-                orjson.loads(envelope),
-                instant(sent_at),
-            )
-    return found
+    """Messages by their send key, from (conversation, seq, sender, device, client id,
+    envelope JSON, sent_at) rows."""
+    return {
+        (cid, sender, client_msg_id): Message(
+            cid, int(seq), sender, device, client_msg_id, orjson.loads(envelope), instant(sent_at)
+        )
+        for cid, seq, sender, device, client_msg_id, envelope, sent_at in rows
+    }
 
 
 # --- SQLAlchemy Core: the stored message a retry is answered with ---------------------------
@@ -181,8 +172,10 @@ _STORED = select(
     _messages.c.envelope,
     _messages.c.sent_at,
 ).where(
-    _messages.c.conversation_id.in_(bindparam("ids", expanding=True)),
-    _messages.c.client_msg_id.in_(bindparam("client_ids", expanding=True)),
+    # the whole unique key: a conversation's other messages are never read
+    tuple_(_messages.c.conversation_id, _messages.c.sender_id, _messages.c.client_msg_id).in_(
+        bindparam("keys", expanding=True)
+    )
 )
 
 
@@ -190,10 +183,7 @@ async def stored(connection: AsyncConnection, keys: Collection[SendKey]) -> dict
     """The messages already stored under any of these (conversation, sender, client_msg_id)."""
     if not keys:
         return {}
-    ids, client_ids = _wanted(keys)
-    return _stored_messages(
-        await connection.execute(_STORED, {"ids": ids, "client_ids": client_ids}), keys
-    )
+    return _stored_messages(await connection.execute(_STORED, {"keys": sorted(keys)}))
 
 
 class PostgresChatWriter:
@@ -209,8 +199,8 @@ class PostgresChatWriter:
         self._db = database
 
     async def write(self, batch: Sequence[NewMessage]) -> BatchResult:
-        keys = {item.send.key for item in batch}
-        ids, client_ids = _wanted(keys)
+        keys = sorted({item.send.key for item in batch})
+        ids = _conversation_ids(keys)
         try:
             async with self._db.driver_connection() as db, db.transaction():
                 heads = {cid: int(seq) for cid, seq in await db.fetch(_PG_HEADS, ids)}
@@ -219,7 +209,8 @@ class PostgresChatWriter:
                     await db.fetch(_PG_MEMBERS, present),
                     await db.fetch(_PG_CURRENT_DEVICES, present),
                 )
-                already = _stored_messages(await db.fetch(_PG_STORED, ids, client_ids), keys)
+                columns = [list(column) for column in zip(*keys, strict=True)]
+                already = _stored_messages(await db.fetch(_PG_STORED, *columns))
                 result, new, advanced = _plan(batch, heads, found, already)
                 if new:
                     await db.executemany(
@@ -274,10 +265,13 @@ _PG_IDS = "= ANY($1::varchar[])"
 _SQLITE_IDS = "IN (SELECT value FROM json_each(?))"
 _PG_MEMBERS = _MEMBERS_SQL.format(ids=_PG_IDS)
 _PG_CURRENT_DEVICES = _CURRENT_DEVICES_SQL.format(ids=_PG_IDS)
+# By the whole unique key (uq_messages_client_id): one index probe per send.
 _PG_STORED = """
-SELECT conversation_id, seq, sender_id, sender_device_id, client_msg_id, envelope, sent_at
-FROM messages
-WHERE conversation_id = ANY($1::varchar[]) AND client_msg_id = ANY($2::varchar[])
+SELECT m.conversation_id, m.seq, m.sender_id, m.sender_device_id, m.client_msg_id, m.envelope,
+  m.sent_at
+FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(conversation_id, sender_id, client_id)
+JOIN messages AS m ON m.conversation_id = k.conversation_id AND m.sender_id = k.sender_id
+  AND m.client_msg_id = k.client_id
 """
 _PG_INSERT = """
 INSERT INTO messages
@@ -355,8 +349,8 @@ class SqliteChatWriter(SqliteOnThread):
 
     def _write(self, batch: list[NewMessage]) -> BatchResult:
         db = self._open()
-        keys = {item.send.key for item in batch}
-        ids, client_ids = (orjson.dumps(values).decode() for values in _wanted(keys))
+        keys = sorted({item.send.key for item in batch})
+        ids = orjson.dumps(_conversation_ids(keys)).decode()
         db.execute("BEGIN IMMEDIATE")
         try:
             heads = dict(db.execute(_SQLITE_HEADS, (ids,)))
@@ -365,7 +359,9 @@ class SqliteChatWriter(SqliteOnThread):
                 db.execute(_SQLITE_MEMBERS, (present,)),
                 db.execute(_SQLITE_CURRENT_DEVICES, (present,)),
             )
-            already = self._stored(db, keys, ids, client_ids)
+            already = _stored_messages(
+                db.execute(_SQLITE_STORED, (orjson.dumps(keys).decode(),)), _from_sqlite_time
+            )
             result, new, advanced = _plan(batch, heads, found, already)
             if new:
                 db.executemany(
@@ -396,13 +392,6 @@ class SqliteChatWriter(SqliteOnThread):
             raise
         return result
 
-    @staticmethod
-    def _stored(
-        db: sqlite3.Connection, keys: set[SendKey], ids: str, client_ids: str
-    ) -> dict[SendKey, Message]:
-        rows = db.execute(_SQLITE_STORED, (ids, client_ids))
-        return _stored_messages(rows, keys, _from_sqlite_time)
-
 
 # Constant statements (the driver keeps them prepared); id lists are one JSON array parameter.
 _SQLITE_HEADS = (
@@ -410,11 +399,16 @@ _SQLITE_HEADS = (
 )
 _SQLITE_MEMBERS = _MEMBERS_SQL.format(ids=_SQLITE_IDS)
 _SQLITE_CURRENT_DEVICES = _CURRENT_DEVICES_SQL.format(ids=_SQLITE_IDS)
+# By the whole unique key, one index probe per [conversation, sender, client id] of the JSON
+# parameter; CROSS JOIN keeps the key list the outer loop.
 _SQLITE_STORED = """
-SELECT conversation_id, seq, sender_id, sender_device_id, client_msg_id, envelope, sent_at
-FROM messages
-WHERE conversation_id IN (SELECT value FROM json_each(?))
-  AND client_msg_id IN (SELECT value FROM json_each(?))
+SELECT m.conversation_id, m.seq, m.sender_id, m.sender_device_id, m.client_msg_id, m.envelope,
+  m.sent_at
+FROM json_each(?) AS k
+CROSS JOIN messages AS m
+WHERE m.conversation_id = json_extract(k.value, '$[0]')
+  AND m.sender_id = json_extract(k.value, '$[1]')
+  AND m.client_msg_id = json_extract(k.value, '$[2]')
 """
 _SQLITE_INSERT = """
 INSERT INTO messages

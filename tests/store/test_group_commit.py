@@ -219,6 +219,15 @@ async def test_one_batch_decides_retries_stale_checks_and_stored_ids(database: D
     assert stored["c0"] == [(1, "u0", "earlier"), (2, "u0", "m1"), (3, "u1", "earlier")]
     assert stored["c1"] == [(1, "u3", "m3")]
     assert (await _heads(database))["c1"] == 1
+    # the retry lookup outside a batch matches whole keys, not client ids of any sender
+    async with database.read_connection() as connection:
+        found = await chat_batch.stored(
+            connection, [("c0", "u1", "earlier"), ("c0", "u0", "earlier"), ("c0", "u1", "m1")]
+        )
+    assert {key: message.seq for key, message in found.items()} == {
+        ("c0", "u1", "earlier"): 3,
+        ("c0", "u0", "earlier"): 1,
+    }
 
 
 class _PoisonedWriter:

@@ -48,7 +48,7 @@ from rtserver.clock import Clock, SystemClock
 from rtserver.domain.accounts import Principal
 from rtserver.domain.login_throttle import ThrottlePolicy
 from rtserver.domain.screening import load_crisis_directory, load_instruments
-from rtserver.protocol import SYNC_REQUIRED
+from rtserver.protocol import SYNC_REQUIRED, TYPING
 from rtserver.secret_keys import load_secret_keys
 from rtserver.services.accounts import AccountService
 from rtserver.services.at_rest import AtRestBox
@@ -129,6 +129,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
 
     sio = SocketServer(
         auth_timeout=settings.socket_auth_timeout_seconds,
+        inline_events=frozenset({TYPING}),
         async_mode="aiohttp",
         client_manager=manager,
         serializer=FastPacket,
@@ -136,8 +137,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         cors_allowed_origins=_origin_check(settings.allowed_origins),
         max_http_buffer_size=settings.socket_max_message_bytes,
         http_compression=False,
-        ping_interval=20,
-        ping_timeout=20,
+        ping_interval=settings.socket_ping_interval_seconds,
+        ping_timeout=settings.socket_ping_timeout_seconds,
     )
     hasher = PasswordHasher(settings.password_hash_concurrency)
     accounts = AccountService(

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     socketio_polling: bool
     socket_auth_timeout_seconds: float = Field(gt=0, le=60)
     socket_reauth_grace_seconds: float = Field(gt=0, le=600)
+    socket_ping_interval_seconds: float = Field(gt=0, le=300)
+    socket_ping_timeout_seconds: float = Field(gt=0, le=300)
     socket_max_message_bytes: int = Field(ge=1024, le=16 * 1024 * 1024)
     rest_max_body_bytes: int = Field(ge=1024, le=64 * 1024 * 1024)
     shutdown_grace_seconds: float = Field(ge=0, le=120)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,7 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
         self._reauth_grace = reauth_grace
         self._sockets: dict[str, SocketState] = {}
         self._groups: list[EventGroup] = []
+        self._handlers: dict[str, Callable[..., Awaitable[Any]]] = {}
 
     def add_group(self, group: EventGroup) -> None:
         self._groups.append(group)
@@ -135,18 +137,26 @@ class RootNamespace(socketio.AsyncNamespace, SocketSessions):  # type: ignore[mi
         }
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        # Protocol names contain dots (auth.renew); python-socketio maps them to on_<event>.
-        name = event.replace(".", "_")
-        if name in ("connect", "disconnect") or hasattr(self, f"on_{name}"):
-            return await super().trigger_event(name, *args)
-        for group in self._groups:
-            handler = getattr(group, f"on_{name}", None)
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        handler = self._handlers.get(event) or self._find_handler(event)
+        if handler is None:
+            return {
+                "ok": False,
+                "error": {"code": "unknown_event", "message": f"no such event: {event[:64]}"},
+            }
+        return await handler(*args)
+
+    def _find_handler(self, event: str) -> Callable[..., Awaitable[Any]] | None:
+        # Protocol names contain dots (auth.renew); handlers are named on_<event> with
+        # underscores. Only found handlers are remembered: unknown names cannot grow the table.
+        name = f"on_{event.replace('.', '_')}"
+        for owner in (self, *self._groups):
+            handler = getattr(owner, name, None)
             if handler is not None:
-                return await handler(*args)
-        return {
-            "ok": False,
-            "error": {"code": "unknown_event", "message": f"no such event: {event[:64]}"},
-        }
+                self._handlers[event] = handler
+                return handler  # type: ignore[no-any-return]
+        return None
 
     def _watch_expiry(self, sid: str, state: SocketState) -> None:
         delay = (state.principal.expires_at - self._clock.now()).total_seconds()

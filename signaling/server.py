@@ -9,9 +9,11 @@ from typing import Any
 
 import socketio
 from aiohttp.web import WebSocketResponse
+from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
 
 from signaling.socket_queue import SocketQueue
+from signaling.websocket_session import serve_websocket
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +24,8 @@ RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect"})
 
 class _PlainWebSocket(EngineIOWebSocket):  # type: ignore[misc]
     """engine.io's aiohttp WebSocket with per-message deflate off (CPU, and compression side
-    channels on encrypted payloads are not worth it) and our size limit."""
+    channels on encrypted payloads are not worth it), our size limit, and our leaner read and
+    write loops (signaling.websocket_session)."""
 
     async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
         request = environ["aiohttp.request"]
@@ -31,7 +34,11 @@ class _PlainWebSocket(EngineIOWebSocket):  # type: ignore[misc]
         )
         await self._sock.prepare(request)
         self.environ = environ
-        await self.handler(self)
+        socket = self.handler.__self__  # engine.io passes its socket's bound handler
+        if socket.connected:
+            await self.handler(self)  # an upgrade from long polling: engine.io's probe dance
+        else:
+            await serve_websocket(socket, self._sock)
         return self._sock
 
 
@@ -39,9 +46,15 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """Adds what python-socketio lacks: an engine.io connection that has not completed an
     authenticated Socket.IO CONNECT within `auth_timeout` seconds is closed."""
 
-    def __init__(self, *, auth_timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self, *, auth_timeout: float, inline_events: frozenset[str] = frozenset(), **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._auth_timeout = auth_timeout
+        # Events handled in the connection's read loop, in arrival order, instead of in a task
+        # of their own: ephemeral ones whose handlers do no slow I/O (a task per event was the
+        # largest single cost of relaying typing). The socket reads nothing else meanwhile.
+        self._inline_events = inline_events
         # a timer per connection until it authenticates: far smaller than a sleeping task
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -73,12 +86,25 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if not data or not isinstance(data[0], str) or data[0] in RESERVED_EVENTS:
             log.warning("dropped a client event with a reserved or missing name")
             return
-        await super()._handle_event(eio_sid, namespace, id, data)
+        if data[0] not in self._inline_events:
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        namespace = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if self.manager.is_connected(sid, namespace):
+            await self._handle_event_internal(self, sid, eio_sid, data, namespace, id)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
         deadline = self._deadlines.pop(eio_sid, None)
         if deadline:
             deadline.cancel()
+        if reason == self.eio.reason.PING_TIMEOUT:
+            # engine.io's ping check closes the socket meaning to send CLOSE, but its send()
+            # re-runs the same check and drops the packet; its own read loop then hung up at
+            # its read timeout. Ours has none: the CLOSE packet is what ends it.
+            socket = self.eio.sockets.get(eio_sid)
+            if socket is not None:
+                socket.queue.put_nowait(eio_packet.Packet(eio_packet.CLOSE))
         await super()._handle_eio_disconnect(eio_sid, reason)
 
     def _auth_deadline_passed(self, eio_sid: str) -> None:

@@ -1,0 +1,108 @@
+"""A WebSocket connection's read and write loops, leaner than engine.io's own.
+
+engine.io's handler (`AsyncSocket._websocket_handler`) wraps the read of every incoming frame
+in a new Task plus `wait_for`, and every read of its outgoing queue in `wait_for`; it decodes
+every frame by first trying it as JSON (which a Socket.IO packet never is: it raises and is
+caught), and its aiohttp driver asks `iscoroutinefunction` on every send. In the relay profile
+(`python -m bench profile --event typing`) those were a third of the event loop's time.
+
+These loops speak the same engine.io v4 protocol over the same socket object and packet queue,
+so the rest of engine.io and python-socketio (handshake, ping/pong, close, rooms, emit) works
+unchanged. A connection upgraded from long polling keeps engine.io's handler for its probe
+handshake: that path is rare and not worth a second copy.
+
+Liveness: engine.io's reader timed out after ping interval + timeout of silence. Here its
+service task's ping check does that job: a socket whose client stopped answering pings is
+closed and gets a CLOSE packet (SocketServer queues it), and writing a CLOSE packet ends the
+writer, which closes the WebSocket (aiohttp gives the peer its close timeout, then drops the
+transport), which ends the reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMsgType
+from aiohttp.web import WebSocketResponse
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
+
+log = logging.getLogger(__name__)
+
+_MESSAGE = str(eio_packet.MESSAGE)  # "4": a Socket.IO packet follows
+_DATA_FRAMES = (WSMsgType.TEXT, WSMsgType.BINARY)
+
+
+async def serve_websocket(socket: Any, ws: WebSocketResponse) -> None:
+    """Run one engine.io socket (an `engineio.AsyncSocket`) over an open WebSocket until
+    either side closes it."""
+    socket.connected = True
+    socket.upgraded = True
+    writer = asyncio.create_task(_write(socket.queue, ws))
+    try:
+        await _read(socket, ws)
+    finally:
+        socket.queue.put_nowait(None)  # the writer sends what is queued, then closes
+        await writer
+        await socket.close(wait=False, abort=True, reason=socket.server.reason.TRANSPORT_CLOSE)
+
+
+async def _read(socket: Any, ws: WebSocketResponse) -> None:
+    on_message: Callable[[str, str | bytes], Awaitable[Any]] | None = socket.server.handlers.get(
+        "message"
+    )
+    sid = socket.sid
+    while True:
+        frame = await ws.receive()
+        if frame.type not in _DATA_FRAMES:
+            return  # closing, closed or a transport error
+        data = frame.data
+        if frame.type is WSMsgType.TEXT:
+            if data[:1] != _MESSAGE:  # PONG, CLOSE, UPGRADE ...: engine.io's own handling
+                try:
+                    await socket.receive(eio_packet.Packet(encoded_packet=data))
+                except eio_exceptions.SocketIsClosedError:
+                    return
+                except (ValueError, eio_exceptions.UnknownPacketError):
+                    log.info("closing a WebSocket that sent an invalid engine.io packet")
+                    return
+                continue
+            data = data[1:]
+        # a Socket.IO packet: the text after "4", or a binary frame (an attachment)
+        if on_message is None:
+            continue
+        try:
+            await on_message(sid, data)
+        except Exception:
+            # as engine.io does: a handler's failure is logged, the connection stays
+            log.exception("handling a Socket.IO packet failed")
+
+
+async def _write(queue: Any, ws: WebSocketResponse) -> None:
+    """Send queued packets in order until a None (the socket is done) or a CLOSE packet (the
+    server closed the socket), then close the WebSocket."""
+    try:
+        while True:
+            pkt = await queue.get()
+            while True:
+                queue.task_done()
+                if pkt is None:
+                    return
+                encoded = pkt.encode()
+                if isinstance(encoded, str):
+                    await ws.send_str(encoded)
+                else:
+                    await ws.send_bytes(encoded)
+                if pkt.packet_type == eio_packet.CLOSE:
+                    return
+                try:
+                    pkt = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+    except (ConnectionError, RuntimeError):
+        pass  # the peer went away (aiohttp raises ClientConnectionResetError, a ConnectionError)
+    finally:
+        await ws.close()

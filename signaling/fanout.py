@@ -21,6 +21,7 @@ from typing import Any
 import socketio
 
 from rtserver.protocol import SYNC_REQUIRED
+from signaling.direct_emit import DirectEmit
 from signaling.packets import OrjsonCodec
 from signaling.room_index import IndexedRooms
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 Resync = Callable[[], Awaitable[None]]
 
 
-class ResyncingRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: ignore[misc]
+class ResyncingRedisManager(IndexedRooms, socketio.AsyncRedisManager, DirectEmit):  # type: ignore[misc]
     connected: bool  # set by the parent's _redis_connect
 
     def __init__(self, url: str, channel: str) -> None:

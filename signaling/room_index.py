@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import socketio
+from signaling.direct_emit import DirectEmit
 
 
 class IndexedRooms:
@@ -57,5 +57,5 @@ class IndexedRooms:
         return [room for room in self._joined.get((namespace, sid), ()) if room is not None]
 
 
-class IndexedAsyncManager(IndexedRooms, socketio.AsyncManager):  # type: ignore[misc]
+class IndexedAsyncManager(IndexedRooms, DirectEmit):
     """The single-node manager."""

@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import Callable
 from typing import Any
 
 
 class SocketQueue:
-    __slots__ = ("_all_done", "_getter", "_items", "_unfinished")
+    __slots__ = ("_all_done", "_getter", "_items", "_unfinished", "write_through")
 
     def __init__(self) -> None:
         self._items: collections.deque[Any] | None = None
         self._getter: asyncio.Future[Any] | None = None
         self._unfinished = 0
         self._all_done: asyncio.Event | None = None
+        # Set by the connection's writer: given an item while the reader is idle and nothing is
+        # queued, it may write the item to the connection at once (True) instead of waking the
+        # reader for it. Order is kept: only an empty queue with a waiting reader is skipped.
+        self.write_through: Callable[[Any], bool] | None = None
 
     def qsize(self) -> int:
         return len(self._items) if self._items else 0
@@ -31,12 +36,15 @@ class SocketQueue:
         return not self._items
 
     def put_nowait(self, item: Any) -> None:
-        self._unfinished += 1
         getter = self._getter
         if getter is not None and not getter.done():
+            if self.write_through is not None and self.write_through(item):
+                return
+            self._unfinished += 1
             self._getter = None
             getter.set_result(item)
             return
+        self._unfinished += 1
         if self._items is None:
             self._items = collections.deque()
         self._items.append(item)

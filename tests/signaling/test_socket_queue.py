@@ -57,3 +57,26 @@ async def test_join_waits_for_every_item_to_be_done() -> None:
     await asyncio.wait_for(joined, 1)
     with pytest.raises(ValueError):
         queue.task_done()
+
+
+async def test_write_through_only_while_the_reader_waits_on_an_empty_queue() -> None:
+    queue = SocketQueue()
+    written: list[object] = []
+
+    def write_now(item: object) -> bool:
+        if item == "refused":
+            return False
+        written.append(item)
+        return True
+
+    queue.write_through = write_now
+    queue.put_nowait("queued")  # no reader waiting: queued, even though it could be written
+    assert await queue.get() == "queued" and written == []
+    queue.task_done()
+    waiting = queue.get()
+    queue.put_nowait("direct")  # the reader is idle and nothing is ahead: written at once
+    assert written == ["direct"] and not waiting.done() and queue._unfinished == 0
+    queue.put_nowait("refused")  # the writer declined (e.g. unsent bytes): the reader gets it
+    assert await waiting == "refused"
+    queue.put_nowait("behind")  # the reader has not come back yet: order is kept
+    assert written == ["direct"] and queue.get_nowait() == "behind"

@@ -10,7 +10,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from engineio import packet as eio_packet
 
+from signaling.websocket_session import _frame_writer
 from tests.conftest import SettingsFactory
 from tests.support.clients import Api, connect
 from tests.support.people import Person, make_counselor, open_direct
@@ -126,3 +128,53 @@ async def test_typing_events_of_a_connection_are_relayed_in_order(
         finally:
             await sender.close()
             await receiver.close()
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.buffered = 0
+        self.closing = False
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+class _Frames:
+    def __init__(self) -> None:
+        self.transport = _Transport()
+        self.written: list[tuple[bytes, int]] = []
+
+    def _write_websocket_frame(self, message: bytes, opcode: int, rsv: int) -> None:
+        self.written.append((message, opcode))
+
+
+class _WebSocket:
+    def __init__(self) -> None:
+        self._writer = _Frames()
+        self.closed = False
+
+
+def test_a_packet_is_written_at_once_only_when_nothing_is_unsent() -> None:
+    ws = _WebSocket()
+    write_now = _frame_writer(ws)  # type: ignore[arg-type]
+    message = eio_packet.Packet(eio_packet.MESSAGE, '2["typing",{}]')
+    assert write_now(message)
+    assert ws._writer.written == [(b'42["typing",{}]', aiohttp.WSMsgType.TEXT)]
+    assert write_now(eio_packet.Packet(eio_packet.MESSAGE, b"\x01"))  # an attachment
+    assert ws._writer.written[-1] == (b"\x01", aiohttp.WSMsgType.BINARY)
+    # the writer task's business: the end of the socket, CLOSE, and anything while the
+    # transport still holds bytes (it waits for them to drain) or is closing
+    assert not write_now(None)
+    assert not write_now(eio_packet.Packet(eio_packet.CLOSE))
+    ws._writer.transport.buffered = 1
+    assert not write_now(message)
+    ws._writer.transport.buffered = 0
+    ws._writer.transport.closing = True
+    assert not write_now(message)
+    ws._writer.transport.closing = False
+    ws.closed = True
+    assert not write_now(message)
+    assert len(ws._writer.written) == 2

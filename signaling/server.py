@@ -94,6 +94,23 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if self.manager.is_connected(sid, namespace):
             await self._handle_event_internal(self, sid, eio_sid, data, namespace, id)
 
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        encoded = pkt.encode()
+        for part in encoded if isinstance(encoded, list) else (encoded,):
+            self._queue(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, data=part))
+
+    async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
+        self._queue(eio_sid, eio_pkt)
+
+    def _queue(self, eio_sid: str, eio_pkt: Any) -> None:
+        """Put a packet on the socket's queue directly. engine.io's way there is four calls
+        deep (server send, send_packet, socket lookup, socket send with a ping check and a log
+        line) for every packet; its service task checks pings on its own, and a socket that is
+        gone or closed gets nothing, as there."""
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None and not socket.closed:
+            socket.queue.put_nowait(eio_pkt)
+
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
         deadline = self._deadlines.pop(eio_sid, None)
         if deadline:

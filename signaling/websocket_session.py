@@ -80,6 +80,11 @@ async def _read(socket: Any, ws: WebSocketResponse) -> None:
             continue
         try:
             await on_message(sid, data)
+        except ValueError:
+            # python-socketio's verdict on a packet it cannot decode (unknown type, bad id,
+            # an attachment nobody announced): a protocol violation, not worth a traceback
+            log.info("closing a WebSocket that sent an invalid Socket.IO packet")
+            return
         except Exception:
             # as engine.io does: a handler's failure is logged, the connection stays
             log.exception("handling a Socket.IO packet failed")

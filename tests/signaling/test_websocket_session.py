@@ -80,8 +80,8 @@ async def test_a_client_that_answers_pings_stays(quick_pings: RunningServer) -> 
         await ws.close()
 
 
-@pytest.mark.parametrize("frame", ["x", "9", ""])
-async def test_a_frame_that_is_not_an_engine_io_packet_closes_the_connection(
+@pytest.mark.parametrize("frame", ["x", "9", "", "4x", "49", '47["typing"'])
+async def test_a_frame_that_is_no_valid_packet_closes_the_connection(
     server: RunningServer, frame: str
 ) -> None:
     async with aiohttp.ClientSession() as http:

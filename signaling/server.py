@@ -43,8 +43,10 @@ class _PlainWebSocket(EngineIOWebSocket):  # type: ignore[misc]
 
 
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
-    """Adds what python-socketio lacks: an engine.io connection that has not completed an
-    authenticated Socket.IO CONNECT within `auth_timeout` seconds is closed."""
+    """python-socketio's server plus what it lacks: an engine.io connection that has not
+    completed an authenticated Socket.IO CONNECT within `auth_timeout` seconds is closed, and a
+    leaner path for every packet (signaling.websocket_session's loops, SocketQueue, packets
+    queued directly, `inline_events`; docs/design.md "The transport's hot path")."""
 
     def __init__(
         self, *, auth_timeout: float, inline_events: frozenset[str] = frozenset(), **kwargs: Any
@@ -119,9 +121,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             # engine.io's ping check closes the socket meaning to send CLOSE, but its send()
             # re-runs the same check and drops the packet; its own read loop then hung up at
             # its read timeout. Ours has none: the CLOSE packet is what ends it.
-            socket = self.eio.sockets.get(eio_sid)
-            if socket is not None:
-                socket.queue.put_nowait(eio_packet.Packet(eio_packet.CLOSE))
+            self._queue(eio_sid, eio_packet.Packet(eio_packet.CLOSE))
         await super()._handle_eio_disconnect(eio_sid, reason)
 
     def _auth_deadline_passed(self, eio_sid: str) -> None:
@@ -134,9 +134,9 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             task.add_done_callback(self._closing.discard)
 
     async def _hard_close(self, eio_sid: str) -> None:
-        """engine.io's disconnect only sends a CLOSE packet and waits for the client to hang up;
-        a client that ignores it would hold the connection. Unblocking the writer with None makes
-        engine.io close the WebSocket itself."""
+        """engine.io's disconnect queues a CLOSE packet and waits for it to be sent; on a
+        WebSocket our writer then hangs up. The None also ends a pending long poll, and closes a
+        connection still upgrading (engine.io's own loop), whose client could ignore CLOSE."""
         socket = self.eio.sockets.get(eio_sid)
         with contextlib.suppress(Exception):
             await self.eio.disconnect(eio_sid)

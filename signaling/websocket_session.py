@@ -43,8 +43,7 @@ async def serve_websocket(socket: Any, ws: WebSocketResponse) -> None:
     either side closes it."""
     socket.connected = True
     socket.upgraded = True
-    if isinstance(socket.queue, SocketQueue):
-        socket.queue.write_through = _frame_writer(ws)
+    socket.queue.write_through = _frame_writer(ws)  # SocketServer makes every queue a SocketQueue
     writer = asyncio.create_task(_write(socket.queue, ws))
     try:
         await _read(socket, ws)
@@ -55,9 +54,7 @@ async def serve_websocket(socket: Any, ws: WebSocketResponse) -> None:
 
 
 async def _read(socket: Any, ws: WebSocketResponse) -> None:
-    on_message: Callable[[str, str | bytes], Awaitable[Any]] | None = socket.server.handlers.get(
-        "message"
-    )
+    on_message: Callable[[str, str | bytes], Awaitable[Any]] = socket.server.handlers["message"]
     sid = socket.sid
     while True:
         frame = await ws.receive()
@@ -76,8 +73,6 @@ async def _read(socket: Any, ws: WebSocketResponse) -> None:
                 continue
             data = data[1:]
         # a Socket.IO packet: the text after "4", or a binary frame (an attachment)
-        if on_message is None:
-            continue
         try:
             await on_message(sid, data)
         except ValueError:
@@ -88,6 +83,14 @@ async def _read(socket: Any, ws: WebSocketResponse) -> None:
         except Exception:
             # as engine.io does: a handler's failure is logged, the connection stays
             log.exception("handling a Socket.IO packet failed")
+
+
+def _frame(pkt: Any) -> tuple[bytes, WSMsgType]:
+    """An engine.io packet as a WebSocket frame's payload and type."""
+    encoded = pkt.encode()
+    if isinstance(encoded, str):
+        return encoded.encode(), WSMsgType.TEXT
+    return encoded, WSMsgType.BINARY
 
 
 def _frame_writer(ws: WebSocketResponse) -> Callable[[Any], bool]:
@@ -108,17 +111,13 @@ def _frame_writer(ws: WebSocketResponse) -> Callable[[Any], bool]:
             or transport.get_write_buffer_size()
         ):
             return False
-        encoded = pkt.encode()
-        if isinstance(encoded, str):
-            frames._write_websocket_frame(encoded.encode(), WSMsgType.TEXT, 0)
-        else:
-            frames._write_websocket_frame(encoded, WSMsgType.BINARY, 0)
+        frames._write_websocket_frame(*_frame(pkt), 0)
         return True
 
     return write_now
 
 
-async def _write(queue: Any, ws: WebSocketResponse) -> None:
+async def _write(queue: SocketQueue, ws: WebSocketResponse) -> None:
     """Send queued packets in order until a None (the socket is done) or a CLOSE packet (the
     server closed the socket), then close the WebSocket."""
     try:
@@ -128,11 +127,7 @@ async def _write(queue: Any, ws: WebSocketResponse) -> None:
                 queue.task_done()
                 if pkt is None:
                     return
-                encoded = pkt.encode()
-                if isinstance(encoded, str):
-                    await ws.send_str(encoded)
-                else:
-                    await ws.send_bytes(encoded)
+                await ws.send_frame(*_frame(pkt))
                 if pkt.packet_type == eio_packet.CLOSE:
                     return
                 try:
@@ -142,6 +137,5 @@ async def _write(queue: Any, ws: WebSocketResponse) -> None:
     except (ConnectionError, RuntimeError):
         pass  # the peer went away (aiohttp raises ClientConnectionResetError, a ConnectionError)
     finally:
-        if isinstance(queue, SocketQueue):
-            queue.write_through = None
+        queue.write_through = None
         await ws.close()

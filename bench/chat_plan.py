@@ -42,14 +42,15 @@ def _signed_parts(device: Device, pair: Pair, envelope: dict[str, Any]) -> tuple
     return parts[0], parts[1]
 
 
-def _wire_size(envelope: dict[str, Any]) -> int:
+def wire_bytes(envelope: dict[str, Any]) -> int:
+    """Its size as sent: compact JSON."""
     return len(json.dumps(envelope, separators=(",", ":")))
 
 
 def _resized(device: Device, pair: Pair, envelope: dict[str, Any], size: int) -> dict[str, Any]:
     """`envelope` with a random ciphertext making it `size` bytes of JSON (rounded down to
     base64's 4-character steps), signed again."""
-    base = _wire_size({**envelope, "ciphertext": ""})
+    base = wire_bytes({**envelope, "ciphertext": ""})
     length = (size - base) // 4 * 3
     if length < MIN_CIPHERTEXT:
         smallest = base + 4 * -(-MIN_CIPHERTEXT // 3)
@@ -79,7 +80,7 @@ def sealed_envelope(device: Device, pair: Pair, size: int | None = None) -> dict
 
 def envelope_bytes(pair: Pair, size: int | None = None) -> int:
     """Size of one envelope as JSON on the wire (what chat_max_envelope_bytes limits)."""
-    return _wire_size(sealed_envelope(pair.client, pair, size))
+    return wire_bytes(sealed_envelope(pair.client, pair, size))
 
 
 def chat_plan(pairs: list[Pair], urls: list[str], size: int | None = None) -> dict[str, Any]:

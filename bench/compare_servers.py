@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.chat_plan import chat_plan, envelope_bytes
+from bench.chat_plan import chat_plan, envelope_bytes, wire_bytes
 from bench.compare_measure import (
     UNPINNED,
     Cores,
@@ -30,7 +30,6 @@ from bench.compare_setup import (
     idle_plan,
     relay_plan,
     typing_plan,
-    wire_bytes,
 )
 from bench.loadgen import check_installed
 from bench.population import Pair, make_pairs

@@ -4,13 +4,13 @@ generator's plans (who connects where and sends what)."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.chat_plan import wire_bytes
 from bench.population import Pair
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -108,14 +108,10 @@ def synthetic_envelope(size: int | None) -> dict[str, Any]:
     if size is None:
         length = 256 + 16
     else:
-        base = len(json.dumps(envelope, separators=(",", ":")))
+        base = wire_bytes(envelope)
         length = max((size - base) // 4 * 3, 17)
     envelope["ciphertext"] = _b64(length)
     return envelope
-
-
-def wire_bytes(envelope: dict[str, Any]) -> int:
-    return len(json.dumps(envelope, separators=(",", ":")))
 
 
 def relay_plan(

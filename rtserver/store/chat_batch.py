@@ -12,20 +12,16 @@ messages and advance the heads, commit. Two writers do it:
   of CPU per transaction against ~0.2 ms for the same statements here.
 
 Both use constant SQL (lists are one array parameter), so the drivers keep them prepared; the
-cache's reads (store.view_reads) use the same view statements. SQLite still has one writer at
-a time: BEGIN IMMEDIATE, and busy_timeout to wait for the other connection.
-
-Both turn rows into views with the same functions, so a view read by one path equals the view
-read by the other when nothing changed.
+view statements and the rows-to-views functions are store.view_sql's, shared with the cache's
+reads (store.view_reads). SQLite still has one writer at a time: BEGIN IMMEDIATE, and
+busy_timeout to wait for the other connection.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -45,7 +41,9 @@ from rtserver.domain.chat_send import (
     Store,
     plan_batch,
 )
+from rtserver.store import view_sql
 from rtserver.store.database import Database
+from rtserver.store.sqlite_thread import SqliteOnThread
 from rtserver.store.tables import MessageRow
 
 
@@ -84,41 +82,6 @@ def writer_for(database: Database) -> ChatWriter:
     if database.is_sqlite:
         return SqliteChatWriter(str(make_url(database.url).database))
     return PostgresChatWriter(database)
-
-
-# --- rows to values, shared by both writers and the cache's reads --------------------------
-
-
-def _views(
-    member_rows: Iterable[tuple[str, str]], device_rows: Iterable[tuple[str, str, str, str]]
-) -> dict[str, ConversationView]:
-    members: dict[str, set[str]] = {}
-    for conversation_id, user_id in member_rows:
-        members.setdefault(conversation_id, set()).add(user_id)
-    devices = _current_devices(device_rows)
-    return {
-        conversation_id: ConversationView(
-            conversation_id,
-            frozenset(ids),
-            {user: devices[user] for user in ids if user in devices},
-        )
-        for conversation_id, ids in members.items()
-    }
-
-
-def _current_devices(rows: Iterable[tuple[str, str, str, str]]) -> dict[str, dict[str, str]]:
-    """(user, device, signing key, the user's device list JSON) rows, already limited to keys
-    signed by the current master key and not signed out, to user -> device -> signing key,
-    keeping the devices the current device list names."""
-    found: dict[str, dict[str, str]] = {}
-    listed: dict[str, frozenset[str]] = {}
-    for user_id, device_id, signing_key, device_list in rows:
-        allowed = listed.get(user_id)
-        if allowed is None:
-            allowed = listed[user_id] = frozenset(orjson.loads(device_list))
-        if device_id in allowed:
-            found.setdefault(user_id, {})[device_id] = signing_key
-    return found
 
 
 def _plan(
@@ -205,9 +168,9 @@ class PostgresChatWriter:
             async with self._db.driver_connection() as db, db.transaction():
                 heads = {cid: int(seq) for cid, seq in await db.fetch(_PG_HEADS, ids)}
                 present = sorted(heads)
-                found = _views(
-                    await db.fetch(_PG_MEMBERS, present),
-                    await db.fetch(_PG_CURRENT_DEVICES, present),
+                found = view_sql.views(
+                    await db.fetch(view_sql.PG_MEMBERS, present),
+                    await db.fetch(view_sql.PG_CURRENT_DEVICES, present),
                 )
                 columns = [list(column) for column in zip(*keys, strict=True)]
                 already = _stored_messages(await db.fetch(_PG_STORED, *columns))
@@ -247,24 +210,6 @@ class PostgresChatWriter:
 _PG_HEADS = """
 SELECT id, last_seq FROM conversations WHERE id = ANY($1::varchar[]) ORDER BY id FOR UPDATE
 """
-# The view statements, written once; `{ids}` is "in the given list of conversation ids" in the
-# driver's form. Current devices as KeyRepository.current_devices: keys signed by the user's
-# current master key, not signed out, and listed in a device list signed by that same key.
-_MEMBERS_SQL = """
-SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id {ids}
-"""
-_CURRENT_DEVICES_SQL = """
-SELECT dk.user_id, dk.device_id, dk.signing_key, dl.devices
-FROM device_keys dk
-JOIN devices d ON d.id = dk.device_id AND d.revoked_at IS NULL
-JOIN master_keys mk ON mk.user_id = dk.user_id AND mk.version = dk.master_version
-JOIN device_lists dl ON dl.user_id = dk.user_id AND dl.master_version = mk.version
-WHERE dk.user_id IN (SELECT user_id FROM conversation_members WHERE conversation_id {ids})
-"""
-_PG_IDS = "= ANY($1::varchar[])"
-_SQLITE_IDS = "IN (SELECT value FROM json_each(?))"
-_PG_MEMBERS = _MEMBERS_SQL.format(ids=_PG_IDS)
-_PG_CURRENT_DEVICES = _CURRENT_DEVICES_SQL.format(ids=_PG_IDS)
 # By the whole unique key (uq_messages_client_id): one index probe per send.
 _PG_STORED = """
 SELECT m.conversation_id, m.seq, m.sender_id, m.sender_device_id, m.client_msg_id, m.envelope,
@@ -303,40 +248,6 @@ def _from_sqlite_time(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-class SqliteOnThread:
-    """One stdlib sqlite3 connection, opened on first use and owned by one thread, so that a
-    whole unit of work is one hand-off from the event loop."""
-
-    pragmas: tuple[str, ...] = ()
-
-    def __init__(self, path: str, busy_timeout_ms: int = 10_000) -> None:
-        self._path = path
-        self._busy_timeout_ms = busy_timeout_ms
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=type(self).__name__)
-        self._connection: sqlite3.Connection | None = None
-
-    async def _on_thread(self, work: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
-
-    async def close(self) -> None:
-        await self._on_thread(self._close)
-        self._thread.shutdown(wait=True)
-
-    def _open(self) -> sqlite3.Connection:
-        if self._connection is None:
-            connection = sqlite3.connect(self._path, isolation_level=None)
-            for pragma in self.pragmas:
-                connection.execute(f"PRAGMA {pragma}")
-            connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-            self._connection = connection
-        return self._connection
-
-    def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
 class SqliteChatWriter(SqliteOnThread):
     """Batches on one SQLite connection owned by one thread: one hand-off per transaction."""
 
@@ -355,9 +266,9 @@ class SqliteChatWriter(SqliteOnThread):
         try:
             heads = dict(db.execute(_SQLITE_HEADS, (ids,)))
             present = orjson.dumps(sorted(heads)).decode()
-            found = _views(
-                db.execute(_SQLITE_MEMBERS, (present,)),
-                db.execute(_SQLITE_CURRENT_DEVICES, (present,)),
+            found = view_sql.views(
+                db.execute(view_sql.SQLITE_MEMBERS, (present,)),
+                db.execute(view_sql.SQLITE_CURRENT_DEVICES, (present,)),
             )
             already = _stored_messages(
                 db.execute(_SQLITE_STORED, (orjson.dumps(keys).decode(),)), _from_sqlite_time
@@ -397,8 +308,6 @@ class SqliteChatWriter(SqliteOnThread):
 _SQLITE_HEADS = (
     "SELECT id, last_seq FROM conversations WHERE id IN (SELECT value FROM json_each(?))"
 )
-_SQLITE_MEMBERS = _MEMBERS_SQL.format(ids=_SQLITE_IDS)
-_SQLITE_CURRENT_DEVICES = _CURRENT_DEVICES_SQL.format(ids=_SQLITE_IDS)
 # By the whole unique key, one index probe per [conversation, sender, client id] of the JSON
 # parameter; CROSS JOIN keeps the key list the outer loop.
 _SQLITE_STORED = """

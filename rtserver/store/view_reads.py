@@ -12,15 +12,9 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from rtserver.domain.chat_send import ConversationView
-from rtserver.store.chat_batch import (
-    _PG_CURRENT_DEVICES,
-    _PG_MEMBERS,
-    _SQLITE_CURRENT_DEVICES,
-    _SQLITE_MEMBERS,
-    SqliteOnThread,
-    _views,
-)
+from rtserver.store import view_sql
 from rtserver.store.database import Database
+from rtserver.store.sqlite_thread import SqliteOnThread
 
 
 class ViewReader(Protocol):
@@ -48,8 +42,8 @@ class PostgresViewReader:
             self._db.driver_connection() as db,
             db.transaction(isolation="repeatable_read", readonly=True),
         ):
-            members = await db.fetch(_PG_MEMBERS, ids)
-            return _views(members, await db.fetch(_PG_CURRENT_DEVICES, ids))
+            members = await db.fetch(view_sql.PG_MEMBERS, ids)
+            return view_sql.views(members, await db.fetch(view_sql.PG_CURRENT_DEVICES, ids))
 
     async def close(self) -> None:
         return None
@@ -70,9 +64,9 @@ class SqliteViewReader(SqliteOnThread):
         db = self._open()
         db.execute("BEGIN")  # one snapshot for both statements
         try:
-            return _views(
-                db.execute(_SQLITE_MEMBERS, (ids,)).fetchall(),
-                db.execute(_SQLITE_CURRENT_DEVICES, (ids,)).fetchall(),
+            return view_sql.views(
+                db.execute(view_sql.SQLITE_MEMBERS, (ids,)).fetchall(),
+                db.execute(view_sql.SQLITE_CURRENT_DEVICES, (ids,)).fetchall(),
             )
         finally:
             db.execute("COMMIT")

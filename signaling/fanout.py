@@ -1,14 +1,21 @@
-"""Fan-out between nodes over Redis that knows when it may have missed something.
+"""Fan-out between nodes over Redis: only to the nodes that hold a recipient, and knowing when it
+may have missed something.
+
+An emit to rooms is published only to the other nodes that have sockets in those rooms (see
+signaling.room_directory): when every recipient is on this node nothing goes to Redis but the
+room lookup. Emits to a whole namespace, and python-socketio's other messages (disconnects,
+callbacks), still go to every node on the shared channel.
 
 python-socketio's AsyncRedisManager drops what is published while its subscription is down and
 reconnects on its own schedule, silently. This manager re-subscribes quickly and, once Redis has
-confirmed the new subscription, tells this node's sockets to `sync`: anything committed while
-the node was deaf is then read from the store. If this node failed to publish, it also asks
-every node's sockets to sync once Redis is back.
+confirmed the new subscription, records this node's rooms again and tells its sockets to `sync`:
+anything committed while the node was deaf is then read from the store. If this node failed to
+write to Redis, it records its rooms again with its next write and asks every node's sockets
+to sync.
 
-Publishing is pipelined: every emit queued while the event loop runs one iteration goes to Redis
-in one pipeline (one write, one read of the replies), in the order the emits were made, and each
-emit still returns only once Redis has taken its message. Messages are encoded with orjson.
+Writes are pipelined: every emit and room change queued while the event loop runs one iteration
+goes to Redis in one pipeline (one write, one read of the replies), in the order they were made,
+and each emit still returns only once Redis has taken it. Messages are encoded with orjson.
 """
 
 from __future__ import annotations
@@ -23,22 +30,37 @@ import socketio
 from rtserver.protocol import SYNC_REQUIRED
 from signaling.direct_emit import DirectEmit
 from signaling.packets import OrjsonCodec
+from signaling.room_directory import FANOUT_SCRIPT, RoomDirectory, node_channel_prefix, room_key
 from signaling.room_index import IndexedRooms
 
 log = logging.getLogger(__name__)
 
 Resync = Callable[[], Awaitable[None]]
+# ("publish", payload) on the shared channel; ("fanout", room keys, payload) to the rooms'
+# other nodes; ("sadd" | "srem", room key): this node has sockets in the room, or no longer.
+Write = tuple[Any, ...]
 
 
-class ResyncingRedisManager(IndexedRooms, socketio.AsyncRedisManager, DirectEmit):  # type: ignore[misc]
+class ResyncingRedisManager(
+    RoomDirectory,
+    IndexedRooms,
+    socketio.AsyncRedisManager,  # type: ignore[misc]
+    DirectEmit,
+):
     connected: bool  # set by the parent's _redis_connect
 
     def __init__(self, url: str, channel: str) -> None:
         super().__init__(url, channel=channel, json=OrjsonCodec)
         self._resync_local: Resync | None = None
         self._publish_failed = False
-        self._outbox: list[tuple[str, asyncio.Future[Any]]] = []
+        self._rooms_unrecorded = False
+        self._outbox: list[tuple[Write, asyncio.Future[Any]]] = []
+        self._last_queued: asyncio.Future[Any] | None = None
         self._publisher: asyncio.Task[None] | None = None
+        self._resync: asyncio.Task[None] | None = None
+        self._node_prefix = node_channel_prefix(channel)
+        self._node_channel = self._node_prefix + self.host_id
+        self.listening = asyncio.Event()  # subscribed, and this node's rooms recorded
 
     def on_resubscribed(self, resync_local: Resync) -> None:
         self._resync_local = resync_local
@@ -48,55 +70,111 @@ class ResyncingRedisManager(IndexedRooms, socketio.AsyncRedisManager, DirectEmit
         # We need Redis's subscribe confirmation: only after it is the new subscription live.
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
 
-    async def _publish(self, data: Any) -> Any:
-        """Queue the message for the next pipeline; its result once Redis has answered (the
-        number of subscribers that got it, None if it could not be published)."""
-        sent: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._outbox.append((self.json.dumps(data), sent))
-        if self._publisher is None or self._publisher.done():
-            self._publisher = asyncio.create_task(self._publish_queued(), name="fanout-publish")
-        return await asyncio.shield(sent)
+    async def enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> None:
+        """Returns once Redis knows this node is in the room (see signaling.room_directory)."""
+        await super().enter_room(sid, namespace, room, eio_sid=eio_sid)
+        await self._all_queued_written()
 
-    async def _publish_queued(self) -> None:
+    def _record_room(self, namespace: str, room: Any, present: bool) -> None:
+        self._queue(("sadd" if present else "srem", room_key(self.channel, namespace, room)))
+
+    async def _publish(self, data: Any) -> Any:
+        """Queue the message for the next pipeline; its result once Redis has answered (how
+        many nodes got it, None if it could not be published)."""
+        payload = self.json.dumps(data)
+        room = data.get("room") if data.get("method") == "emit" else None
+        if room is None:
+            write: Write = ("publish", payload)
+        else:
+            rooms = room if isinstance(room, list) else [room]
+            namespace = data.get("namespace") or "/"
+            write = ("fanout", [room_key(self.channel, namespace, r) for r in rooms], payload)
+        return await asyncio.shield(self._queue(write))
+
+    def _queue(self, write: Write) -> asyncio.Future[Any]:
+        written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._outbox.append((write, written))
+        self._last_queued = written
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._write_queued(), name="fanout-publish")
+        return written
+
+    async def _all_queued_written(self) -> None:
+        if self._last_queued is not None and not self._last_queued.done():
+            await asyncio.shield(self._last_queued)
+
+    async def _write_queued(self) -> None:
         await asyncio.sleep(0)  # let this loop iteration queue what it will
         while self._outbox:
             batch, self._outbox = self._outbox, []
-            results = await self._pipeline([payload for payload, _ in batch])
-            for (_, sent), result in zip(batch, results, strict=True):
-                if not sent.done():
-                    sent.set_result(result)
+            writes = [write for write, _ in batch]
+            recovering, self._rooms_unrecorded = self._rooms_unrecorded, False
+            if recovering:
+                writes = self._room_records() + writes
+            results = await self._pipeline(writes)
+            for (_, written), result in zip(batch, results[-len(batch) :], strict=True):
+                if not written.done():
+                    written.set_result(result)
+            if recovering and not self._rooms_unrecorded and self._publish_failed:
+                self._publish_failed = False
+                self._resync = asyncio.create_task(
+                    self._ask_every_node_to_sync(), name="fanout-resync"
+                )
 
-    async def _pipeline(self, payloads: list[str]) -> list[Any]:
+    def _room_records(self) -> list[Write]:
+        return [("sadd", room_key(self.channel, ns, room)) for ns, room in self.local_rooms()]
+
+    async def _pipeline(self, writes: list[Write]) -> list[Any]:
         for attempt in (1, 2):
             try:
                 if not self.connected:
                     self._redis_connect()
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for payload in payloads:
-                        pipe.publish(self.channel, payload)
+                    for write in writes:
+                        self._add(pipe, write)
                     return list(await pipe.execute())
             except Exception as exc:
-                log.error("cannot publish to Redis (attempt %d of 2): %s", attempt, exc)
+                log.error("cannot write to Redis (attempt %d of 2): %s", attempt, exc)
                 self.connected = False
-        self._publish_failed = True
-        return [None] * len(payloads)
+        self._publish_failed = self._rooms_unrecorded = True
+        return [None] * len(writes)
+
+    def _add(self, pipe: Any, write: Write) -> None:
+        kind = write[0]
+        if kind == "publish":
+            pipe.publish(self.channel, write[1])
+        elif kind == "fanout":
+            keys, payload = write[1], write[2]
+            pipe.eval(FANOUT_SCRIPT, len(keys), *keys, self.host_id, self._node_prefix, payload)
+        elif kind == "sadd":
+            pipe.sadd(write[1], self.host_id)
+        else:
+            pipe.srem(write[1], self.host_id)
+
+    async def _listen(self) -> AsyncIterator[Any]:
+        channels = {self.channel.encode(), self._node_channel.encode()}
+        async for message in self._redis_listen_with_retries():
+            if message.get("type") == "message" and message.get("channel") in channels:
+                yield message["data"]
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
         delay = 0.1
         subscribed = False
         interrupted = False
+        node_channel = self._node_channel.encode()
         while True:
             try:
                 if not subscribed:
                     self._redis_connect()
-                    await self.pubsub.subscribe(self.channel)
+                    await self.pubsub.subscribe(self.channel, self._node_channel)
                     subscribed = True
                 async for message in self.pubsub.listen():
                     if message.get("type") == "subscribe":
-                        delay = 0.1
-                        if interrupted:
+                        if message.get("channel") == node_channel:  # confirmed last
+                            delay = 0.1
+                            await self._after_subscribed(interrupted)
                             interrupted = False
-                            await self._after_outage()
+                            self.listening.set()
                         continue
                     yield message
             except asyncio.CancelledError:
@@ -104,13 +182,25 @@ class ResyncingRedisManager(IndexedRooms, socketio.AsyncRedisManager, DirectEmit
             except Exception as exc:
                 log.warning("fan-out lost Redis (%s); retrying in %.1fs", type(exc).__name__, delay)
                 subscribed, interrupted = False, True
+                self.listening.clear()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    async def _after_outage(self) -> None:
-        log.warning("fan-out re-subscribed to Redis; asking sockets to sync")
+    async def _after_subscribed(self, interrupted: bool) -> None:
+        # While this node was not listening, others' publishes to it removed it from its rooms
+        # (and Redis may have restarted empty): record them all again before anything else.
+        rooms = self._room_records()
+        for write in rooms:
+            self._queue(write)
+        await self._all_queued_written()
+        if not (interrupted or rooms):
+            return  # the first subscription, with no socket yet
+        log.warning("fan-out subscribed to Redis with sockets connected; asking them to sync")
         if self._resync_local is not None:
             await self._resync_local()
         if self._publish_failed:
             self._publish_failed = False
-            await self.emit(SYNC_REQUIRED, {"reason": "bus_reconnected"}, namespace="/")
+            await self._ask_every_node_to_sync()
+
+    async def _ask_every_node_to_sync(self) -> None:
+        await self.emit(SYNC_REQUIRED, {"reason": "bus_reconnected"}, namespace="/")

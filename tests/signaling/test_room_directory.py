@@ -101,7 +101,8 @@ async def nodes(redis_url: str, redis_prefix: str) -> AsyncIterator[tuple[_Node,
 
 
 async def _members(redis: aioredis.Redis, channel: str, room: str) -> set[str]:
-    return set(await redis.smembers(room_key(channel, "/", room)))  # type: ignore[misc]
+    members = await redis.smembers(room_key(channel, "/", room))
+    return {m.decode() if isinstance(m, bytes) else m for m in members}
 
 
 async def test_a_node_is_in_a_room_while_it_has_sockets_there(

@@ -36,6 +36,10 @@ from signaling.room_index import IndexedRooms
 log = logging.getLogger(__name__)
 
 Resync = Callable[[], Awaitable[None]]
+# How long a write to Redis (and a connect waiting for its rooms to be recorded) may take. A
+# Redis that does not answer must not hold connects and emits: past it the write has failed,
+# it is retried with the next one, and every node's sockets are asked to sync.
+REDIS_TIMEOUT_SECONDS = 2.0
 # ("publish", payload) on the shared channel; ("fanout", room keys, payload) to the rooms'
 # other nodes; ("sadd" | "srem", room key): this node has sockets in the room, or no longer.
 Write = tuple[Any, ...]
@@ -49,8 +53,10 @@ class ResyncingRedisManager(
 ):
     connected: bool  # set by the parent's _redis_connect
 
-    def __init__(self, url: str, channel: str) -> None:
-        super().__init__(url, channel=channel, json=OrjsonCodec)
+    def __init__(self, url: str, channel: str, timeout: float = REDIS_TIMEOUT_SECONDS) -> None:
+        options = {"socket_connect_timeout": timeout}
+        super().__init__(url, channel=channel, json=OrjsonCodec, redis_options=options)
+        self._timeout = timeout
         self._resync_local: Resync | None = None
         self._publish_failed = False
         self._rooms_unrecorded = False
@@ -71,7 +77,9 @@ class ResyncingRedisManager(
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
 
     async def enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> None:
-        """Returns once Redis knows this node is in the room (see signaling.room_directory)."""
+        """Returns once Redis knows this node is in the room (see signaling.room_directory), or
+        once the write failed (within two timeouts): then the room is recorded with the next
+        write that succeeds."""
         await super().enter_room(sid, namespace, room, eio_sid=eio_sid)
         await self._all_queued_written()
 
@@ -132,9 +140,10 @@ class ResyncingRedisManager(
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for write in writes:
                         self._add(pipe, write)
-                    return list(await pipe.execute())
+                    return list(await asyncio.wait_for(pipe.execute(), self._timeout))
             except Exception as exc:
-                log.error("cannot write to Redis (attempt %d of 2): %s", attempt, exc)
+                reason = str(exc) or type(exc).__name__
+                log.error("cannot write to Redis (attempt %d of 2): %s", attempt, reason)
                 self.connected = False
         self._publish_failed = self._rooms_unrecorded = True
         return [None] * len(writes)
@@ -195,7 +204,7 @@ class ResyncingRedisManager(
         await self._all_queued_written()
         if not (interrupted or rooms):
             return  # the first subscription, with no socket yet
-        log.warning("fan-out subscribed to Redis with sockets connected; asking them to sync")
+        log.warning("fan-out re-subscribed to Redis; asking sockets to sync")
         if self._resync_local is not None:
             await self._resync_local()
         if self._publish_failed:

@@ -210,3 +210,28 @@ async def test_after_a_failed_write_the_rooms_are_recorded_again_and_every_node_
     assert await _members(redis, channel, "user:a") == {a.manager.host_id}
     await _until(lambda: "sync.required" in b.events())  # b may have missed "lost"
     assert not a.manager._publish_failed
+
+
+async def test_a_redis_that_does_not_answer_holds_no_connect_for_long(redis_prefix: str) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # takes the commands, never answers
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    manager = ResyncingRedisManager(
+        f"redis://127.0.0.1:{port}/0", f"{redis_prefix}:socketio", timeout=0.3
+    )
+    manager.set_server(_Server())
+    try:
+        started = asyncio.get_running_loop().time()
+        sid = await manager.connect("eio-1", "/")
+        await asyncio.wait_for(manager.enter_room(sid, "/", "user:a"), 5)
+        assert asyncio.get_running_loop().time() - started < 1.0  # two attempts of 0.3 s
+        assert set(manager.get_rooms(sid, "/")) == {sid, "user:a"}  # it works on this node
+        result = await manager._publish({"method": "emit", "room": "user:a"})
+        assert result is None  # both attempts timed out
+        assert manager._publish_failed
+    finally:
+        server.close()
+        await manager.redis.aclose()

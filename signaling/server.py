@@ -12,6 +12,7 @@ from aiohttp.web import WebSocketResponse
 from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket as EngineIOWebSocket
 
+from signaling.packets import encode_ack, parse_event
 from signaling.socket_queue import SocketQueue
 from signaling.websocket_session import serve_websocket
 
@@ -82,19 +83,64 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if deadline is not None:
             deadline.cancel()
 
+    async def emit(
+        self,
+        event: str,
+        data: Any = None,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        namespace: str | None = None,
+        callback: Any = None,
+        ignore_queue: bool = False,
+    ) -> None:
+        """python-socketio's emit without its log line per emit (formatted for a logger that
+        drops it: a few percent of the relay's time)."""
+        await self.manager.emit(
+            event,
+            data,
+            namespace or "/",
+            room=to or room,
+            skip_sid=skip_sid,
+            callback=callback,
+            ignore_queue=ignore_queue,
+        )
+
+    async def receive_text(self, eio_sid: str, text: str) -> None:
+        """A Socket.IO packet from a text frame (signaling.websocket_session). An EVENT to "/"
+        without attachments skips python-socketio's generic packet object and dispatch; any
+        other packet, or one in the middle of a binary packet's attachments, goes its way."""
+        event = None if eio_sid in self._binary_packet else parse_event(text)
+        if event is None:
+            await self._handle_eio_message(eio_sid, text)
+        else:
+            await self._handle_event(eio_sid, "/", *event)
+
     async def _handle_event(
         self, eio_sid: str, namespace: str | None, id: int | None, data: list[Any]
     ) -> None:
         if not data or not isinstance(data[0], str) or data[0] in RESERVED_EVENTS:
             log.warning("dropped a client event with a reserved or missing name")
             return
-        if data[0] not in self._inline_events:
+        namespace = namespace or "/"
+        handler = self.namespace_handlers.get(namespace)
+        if data[0] not in self._inline_events or handler is None:
             await super()._handle_event(eio_sid, namespace, id, data)
             return
-        namespace = namespace or "/"
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
-        if self.manager.is_connected(sid, namespace):
-            await self._handle_event_internal(self, sid, eio_sid, data, namespace, id)
+        if not self.manager.is_connected(sid, namespace):
+            return
+        # python-socketio's _handle_event_internal and _trigger_event, for a namespace class
+        # (ours answers every event, so there is no "not handled" case)
+        result = await handler.trigger_event(data[0], sid, *data[1:])
+        if id is not None:
+            args = [] if result is None else list(result) if isinstance(result, tuple) else [result]
+            encoded = encode_ack(id, args) if namespace == "/" else None
+            if encoded is None:
+                ack = self.packet_class(socketio.packet.ACK, namespace=namespace, id=id, data=args)
+                await self._send_packet(eio_sid, ack)
+            else:
+                self._queue(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, data=encoded))
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         encoded = pkt.encode()

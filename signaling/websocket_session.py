@@ -55,6 +55,9 @@ async def serve_websocket(socket: Any, ws: WebSocketResponse) -> None:
 
 async def _read(socket: Any, ws: WebSocketResponse) -> None:
     on_message: Callable[[str, str | bytes], Awaitable[Any]] = socket.server.handlers["message"]
+    # signaling.server.SocketServer reads text packets faster; any Socket.IO server works
+    sio = getattr(on_message, "__self__", None)
+    on_text: Callable[[str, str], Awaitable[Any]] = getattr(sio, "receive_text", on_message)
     sid = socket.sid
     while True:
         frame = await ws.receive()
@@ -74,7 +77,10 @@ async def _read(socket: Any, ws: WebSocketResponse) -> None:
             data = data[1:]
         # a Socket.IO packet: the text after "4", or a binary frame (an attachment)
         try:
-            await on_message(sid, data)
+            if isinstance(data, str):
+                await on_text(sid, data)
+            else:
+                await on_message(sid, data)
         except ValueError:
             # python-socketio's verdict on a packet it cannot decode (unknown type, bad id,
             # an attachment nobody announced): a protocol violation, not worth a traceback

@@ -80,6 +80,33 @@ async def test_a_client_that_answers_pings_stays(quick_pings: RunningServer) -> 
         await ws.close()
 
 
+async def _next_frame(ws: Any) -> str:
+    """The next text frame that is not a ping (pings are answered)."""
+    while True:
+        message = await ws.receive(timeout=5)
+        assert message.type not in CLOSED, message
+        if message.data != "2":
+            return str(message.data)
+        await ws.send_str("3")
+
+
+async def test_events_read_by_the_short_path_are_answered_as_before(server: RunningServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        ws = await _raw_connect(http, server)
+        await ws.send_str('42["session.info",{}]')  # no ack id: no answer
+        await ws.send_str('4299["typing",{"conversation_id":"nope","on":true}]')
+        await ws.send_str('42["connect",{}]')  # a reserved name: dropped
+        await ws.send_str('427["typing",{"conversation_id":"nope","on":true},"extra"]')
+        await ws.send_str('421["session.info",{}]')
+        typing = await _next_frame(ws)
+        assert typing.startswith('4399[{"ok":false,"error":{"code":"'), typing
+        extra = await _next_frame(ws)
+        assert extra.startswith('437[{"ok":false,"error":{"code":"invalid_payload"'), extra
+        info = await _next_frame(ws)
+        assert info.startswith('431[{"ok":true,"user_id":'), info
+        await ws.close()
+
+
 @pytest.mark.parametrize("frame", ["x", "9", "", "4x", "49", '47["typing"'])
 async def test_a_frame_that_is_no_valid_packet_closes_the_connection(
     server: RunningServer, frame: str

@@ -61,6 +61,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # a timer per connection until it authenticates: far smaller than a sleeping task
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[None]] = set()  # events handled in a task each
         # engine.io picks its WebSocket class from this table; there is no public option for
         # aiohttp's `compress` flag.
         self.eio._async = dict(self.eio._async, websocket=_PlainWebSocket)
@@ -124,23 +125,35 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             return
         namespace = namespace or "/"
         handler = self.namespace_handlers.get(namespace)
-        if data[0] not in self._inline_events or handler is None:
+        if handler is None:
             await super()._handle_event(eio_sid, namespace, id, data)
             return
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
         if not self.manager.is_connected(sid, namespace):
+            log.debug("dropped an event of a socket not connected to %s", namespace)
             return
-        # python-socketio's _handle_event_internal and _trigger_event, for a namespace class
-        # (ours answers every event, so there is no "not handled" case)
+        if data[0] in self._inline_events:
+            await self._dispatch(handler, sid, eio_sid, namespace, id, data)
+            return
+        task = asyncio.create_task(self._dispatch(handler, sid, eio_sid, namespace, id, data))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _dispatch(
+        self, handler: Any, sid: str, eio_sid: str, namespace: str, id: int | None, data: list[Any]
+    ) -> None:
+        """python-socketio's _handle_event_internal and _trigger_event for a namespace class,
+        without their layers and log lines; the ack encoded directly when it can be."""
         result = await handler.trigger_event(data[0], sid, *data[1:])
-        if id is not None:
-            args = [] if result is None else list(result) if isinstance(result, tuple) else [result]
-            encoded = encode_ack(id, args) if namespace == "/" else None
-            if encoded is None:
-                ack = self.packet_class(socketio.packet.ACK, namespace=namespace, id=id, data=args)
-                await self._send_packet(eio_sid, ack)
-            else:
-                self._queue(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, data=encoded))
+        if id is None or result is self.not_handled:
+            return
+        args = [] if result is None else list(result) if isinstance(result, tuple) else [result]
+        encoded = encode_ack(id, args) if namespace == "/" else None
+        if encoded is None:
+            ack = self.packet_class(socketio.packet.ACK, namespace=namespace, id=id, data=args)
+            await self._send_packet(eio_sid, ack)
+        else:
+            self._queue(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, data=encoded))
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         encoded = pkt.encode()

@@ -171,13 +171,16 @@ class ResyncingRedisManager(
         subscribed = False
         interrupted = False
         node_channel = self._node_channel.encode()
+        pubsub: Any = None
         while True:
             try:
                 if not subscribed:
                     self._redis_connect()
-                    await self.pubsub.subscribe(self.channel, self._node_channel)
+                    # its own reference: a failed write reconnects and replaces self.pubsub
+                    pubsub = self.pubsub
+                    await pubsub.subscribe(self.channel, self._node_channel)
                     subscribed = True
-                async for message in self.pubsub.listen():
+                async for message in pubsub.listen():
                     if message.get("type") == "subscribe":
                         if message.get("channel") == node_channel:  # confirmed last
                             delay = 0.1
@@ -186,6 +189,7 @@ class ResyncingRedisManager(
                             self.listening.set()
                         continue
                     yield message
+                raise ConnectionError("the subscription ended")  # never spin on listen()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

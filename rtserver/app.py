@@ -30,6 +30,7 @@ from rtserver.api.keys import (
     CLOCK,
     CONVERSATIONS,
     DATABASE,
+    FANOUT_LISTENING,
     KEYS,
     MESSAGES,
     NOTIFICATIONS,
@@ -120,7 +121,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
         )
         bus = RedisBus(redis, settings.redis_prefix)
         counters = RedisCounters(redis, f"{settings.redis_prefix}:")
-        fanout = ResyncingRedisManager(settings.redis_url, f"{settings.redis_prefix}:socketio")
+        fanout = ResyncingRedisManager(
+            settings.redis_url,
+            f"{settings.redis_prefix}:socketio",
+            probe_seconds=settings.redis_probe_seconds,
+        )
         manager: socketio.AsyncManager = fanout
     else:
         bus = InProcessBus()
@@ -285,6 +290,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
     app[ROOT_NAMESPACE] = root
     if redis is not None:
         app[REDIS] = redis
+    if isinstance(manager, ResyncingRedisManager):
+        app[FANOUT_LISTENING] = manager.listening
 
     for table in ROUTE_TABLES:
         table.install(app)
@@ -308,9 +315,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> web.Applicat
 
     async def bus_lifecycle(_: web.Application) -> AsyncIterator[None]:
         await bus.start()
+        sio.start_manager()
         yield
         await bus.stop()
         await sio.shutdown()
+        if isinstance(manager, ResyncingRedisManager):
+            await manager.close()
         if redis is not None:
             await redis.aclose()
 

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     database_echo: bool
     redis_url: str
     redis_prefix: str = Field(min_length=1, max_length=64)
+    redis_probe_seconds: float = Field(ge=1, le=300)
 
     allowed_origins: Annotated[list[str], NoDecode]
     trusted_proxies: Annotated[list[str], NoDecode]

@@ -8,10 +8,11 @@ callbacks), still go to every node on the shared channel.
 
 python-socketio's AsyncRedisManager drops what is published while its subscription is down and
 reconnects on its own schedule, silently. This manager re-subscribes quickly and, once Redis has
-confirmed the new subscription, records this node's rooms again and tells its sockets to `sync`:
-anything committed while the node was deaf is then read from the store. If this node failed to
-write to Redis, it records its rooms again with its next write and asks every node's sockets
-to sync.
+confirmed the new subscription (or a probe found it deaf, see signaling.fanout_subscription),
+records this node's rooms again and tells its sockets to `sync`: anything committed while the
+node was deaf is then read from the store. If this node failed to write to Redis, it retries
+(with backoff, until Redis answers) recording its rooms again and then asks every node's
+sockets to sync.
 
 Writes are pipelined: every emit and room change queued while the event loop runs one iteration
 goes to Redis in one pipeline (one write, one read of the replies), in the order they were made,
@@ -22,16 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
 
 from rtserver.protocol import SYNC_REQUIRED
 from signaling.direct_emit import DirectEmit
+from signaling.fanout_subscription import PROBE, PROBE_SECONDS, WatchedSubscription
 from signaling.packets import OrjsonCodec
 from signaling.room_directory import FANOUT_SCRIPT, RoomDirectory, node_channel_prefix, room_key
 from signaling.room_index import IndexedRooms
+from signaling.rooms import addressed_across_nodes
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +43,16 @@ Resync = Callable[[], Awaitable[None]]
 # Redis that does not answer must not hold connects and emits: past it the write has failed,
 # it is retried with the next one, and every node's sockets are asked to sync.
 REDIS_TIMEOUT_SECONDS = 2.0
+REPAIR_BACKOFF_SECONDS = (0.25, 5.0)  # first and longest wait between retries of a failed write
 # ("publish", payload) on the shared channel; ("fanout", room keys, payload) to the rooms'
-# other nodes; ("sadd" | "srem", room key): this node has sockets in the room, or no longer.
+# other nodes; ("sadd" | "srem", room key): this node has sockets in the room, or no longer;
+# ("mark",) this node's rooms are recorded; ("marked",) whether they still are (and refresh);
+# ("probe",) to this node's own channel; ("ping",) a write that only retries recording rooms.
 Write = tuple[Any, ...]
 
 
 class ResyncingRedisManager(
+    WatchedSubscription,
     RoomDirectory,
     IndexedRooms,
     socketio.AsyncRedisManager,  # type: ignore[misc]
@@ -53,10 +60,23 @@ class ResyncingRedisManager(
 ):
     connected: bool  # set by the parent's _redis_connect
 
-    def __init__(self, url: str, channel: str, timeout: float = REDIS_TIMEOUT_SECONDS) -> None:
-        options = {"socket_connect_timeout": timeout}
-        super().__init__(url, channel=channel, json=OrjsonCodec, redis_options=options)
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        timeout: float = REDIS_TIMEOUT_SECONDS,
+        probe_seconds: float = PROBE_SECONDS,
+    ) -> None:
+        options = {"socket_connect_timeout": timeout, "socket_keepalive": True}
+        super().__init__(
+            url,
+            channel=channel,
+            json=OrjsonCodec,
+            redis_options=options,
+            probe_seconds=probe_seconds,
+        )
         self._timeout = timeout
+        self._repair: asyncio.Task[None] | None = None
         self._resync_local: Resync | None = None
         self._publish_failed = False
         self._rooms_unrecorded = False
@@ -66,10 +86,24 @@ class ResyncingRedisManager(
         self._resync: asyncio.Task[None] | None = None
         self._node_prefix = node_channel_prefix(channel)
         self._node_channel = self._node_prefix + self.host_id
-        self.listening = asyncio.Event()  # subscribed, and this node's rooms recorded
+        self._marker = f"{channel}:recorded:{self.host_id}"
 
     def on_resubscribed(self, resync_local: Resync) -> None:
         self._resync_local = resync_local
+
+    def initialize(self) -> None:
+        super().initialize()
+        if not self.write_only:
+            self._start_watching()
+
+    async def close(self) -> None:
+        """Stops listening, watching and retrying; closes the connections to Redis."""
+        if self._repair is not None:
+            self._repair.cancel()
+            await asyncio.gather(self._repair, return_exceptions=True)
+        await self._stop_listening()
+        if self.redis is not None:
+            await self.redis.aclose()
 
     def _redis_connect(self) -> None:
         super()._redis_connect()
@@ -78,8 +112,12 @@ class ResyncingRedisManager(
 
     async def enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> None:
         """Returns once Redis knows this node is in the room (see signaling.room_directory), or
-        once the write failed (within two timeouts): then the room is recorded with the next
-        write that succeeds."""
+        once the write failed (within two timeouts): then the room is recorded by the retries
+        (`_retry_recording`)."""
+        if not (self.is_connected(sid, namespace) or self.is_pre_connected(sid, namespace)):
+            # python-socketio would ask the socket's node over Redis, and nothing here could
+            # wait for that node to record the room before the caller emits to it.
+            raise ValueError("a socket enters rooms on the node that holds it")
         await super().enter_room(sid, namespace, room, eio_sid=eio_sid)
         await self._all_queued_written()
 
@@ -91,12 +129,13 @@ class ResyncingRedisManager(
         many nodes got it, None if it could not be published)."""
         payload = self.json.dumps(data)
         room = data.get("room") if data.get("method") == "emit" else None
-        if room is None:
-            write: Write = ("publish", payload)
-        else:
-            rooms = room if isinstance(room, list) else [room]
+        rooms = room if isinstance(room, list) else [room]
+        if room is not None and all(addressed_across_nodes(r) for r in rooms):
             namespace = data.get("namespace") or "/"
-            write = ("fanout", [room_key(self.channel, namespace, r) for r in rooms], payload)
+            keys = [room_key(self.channel, namespace, r) for r in rooms]
+            write: Write = ("fanout", keys, payload)
+        else:
+            write = ("publish", payload)
         return await asyncio.shield(self._queue(write))
 
     def _queue(self, write: Write) -> asyncio.Future[Any]:
@@ -130,7 +169,8 @@ class ResyncingRedisManager(
                 )
 
     def _room_records(self) -> list[Write]:
-        return [("sadd", room_key(self.channel, ns, room)) for ns, room in self.local_rooms()]
+        rooms = self.local_rooms()
+        return [("sadd", room_key(self.channel, ns, room)) for ns, room in rooms] + [("mark",)]
 
     async def _pipeline(self, writes: list[Write]) -> list[Any]:
         for attempt in (1, 2):
@@ -146,6 +186,8 @@ class ResyncingRedisManager(
                 log.error("cannot write to Redis (attempt %d of 2): %s", attempt, reason)
                 self.connected = False
         self._publish_failed = self._rooms_unrecorded = True
+        if self._repair is None or self._repair.done():
+            self._repair = asyncio.create_task(self._retry_recording(), name="fanout-repair")
         return [None] * len(writes)
 
     def _add(self, pipe: Any, write: Write) -> None:
@@ -157,58 +199,40 @@ class ResyncingRedisManager(
             pipe.eval(FANOUT_SCRIPT, len(keys), *keys, self.host_id, self._node_prefix, payload)
         elif kind == "sadd":
             pipe.sadd(write[1], self.host_id)
-        else:
+        elif kind == "srem":
             pipe.srem(write[1], self.host_id)
+        elif kind == "mark":
+            pipe.set(self._marker, 1, ex=self._marker_ttl())
+        elif kind == "marked":
+            pipe.expire(self._marker, self._marker_ttl())
+        elif kind == "probe":
+            pipe.publish(self._node_channel, PROBE)
+        else:
+            pipe.ping()
 
-    async def _listen(self) -> AsyncIterator[Any]:
-        channels = {self.channel.encode(), self._node_channel.encode()}
-        async for message in self._redis_listen_with_retries():
-            if message.get("type") == "message" and message.get("channel") in channels:
-                yield message["data"]
+    def _marker_ttl(self) -> int:
+        # outlives several probes; gone after a crash, like nothing else this node leaves
+        return max(60, int(self._probe_seconds * 6))
 
-    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
-        delay = 0.1
-        subscribed = False
-        interrupted = False
-        node_channel = self._node_channel.encode()
-        pubsub: Any = None
-        while True:
-            try:
-                if not subscribed:
-                    self._redis_connect()
-                    # its own reference: a failed write reconnects and replaces self.pubsub
-                    pubsub = self.pubsub
-                    await pubsub.subscribe(self.channel, self._node_channel)
-                    subscribed = True
-                async for message in pubsub.listen():
-                    if message.get("type") == "subscribe":
-                        if message.get("channel") == node_channel:  # confirmed last
-                            delay = 0.1
-                            await self._after_subscribed(interrupted)
-                            interrupted = False
-                            self.listening.set()
-                        continue
-                    yield message
-                raise ConnectionError("the subscription ended")  # never spin on listen()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("fan-out lost Redis (%s); retrying in %.1fs", type(exc).__name__, delay)
-                subscribed, interrupted = False, True
-                self.listening.clear()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+    async def _retry_recording(self) -> None:
+        """After a failed write, retry until Redis takes this node's rooms again: nothing else
+        may write for a while, and until then emits from other nodes do not reach it."""
+        delay, longest = REPAIR_BACKOFF_SECONDS
+        while self._rooms_unrecorded:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
+            if self._rooms_unrecorded:
+                await asyncio.shield(self._queue(("ping",)))
 
     async def _after_subscribed(self, interrupted: bool) -> None:
         # While this node was not listening, others' publishes to it removed it from its rooms
         # (and Redis may have restarted empty): record them all again before anything else.
-        rooms = self._room_records()
-        for write in rooms:
+        for write in self._room_records():
             self._queue(write)
         await self._all_queued_written()
-        if not (interrupted or rooms):
+        if not (interrupted or self.local_rooms()):
             return  # the first subscription, with no socket yet
-        log.warning("fan-out re-subscribed to Redis; asking sockets to sync")
+        log.warning("fan-out recorded this node's rooms again; asking sockets to sync")
         if self._resync_local is not None:
             await self._resync_local()
         if self._publish_failed:

@@ -7,6 +7,11 @@ its first local socket enters the room and removed when its last one leaves), li
 channel of its own, and an emit to rooms runs one Lua script that publishes it to the channels
 of the *other* nodes in those rooms' sets: to none when every recipient is local.
 
+Only rooms that other nodes address are recorded: user and device rooms
+(signaling.rooms.addressed_across_nodes). A socket's own room (its sid) is emitted to only by
+its node; recording it would cost two Redis writes per connection and leave a set behind for
+every socket of a node that crashed. An emit to any other room goes to every node, as before.
+
 Why nothing is lost (signaling.fanout does the Redis side):
 - a socket's rooms are recorded before its connect completes (`enter_room` waits for Redis) and
   the client reads the store (`sync`) only after that: a message committed before the script
@@ -14,12 +19,15 @@ Why nothing is lost (signaling.fanout does the Redis side):
 - one node's writes reach Redis in the order it made them (one pipeline at a time);
 - a publish that nobody receives (the node died, or its subscription is down) removes that node
   from the room's set; a node records all of its rooms again each time its subscription is
-  confirmed and after a failed write, before its sockets are asked to sync.
+  confirmed, after a failed write and when its probe finds them gone, before its sockets are
+  asked to sync (signaling.fanout, signaling.fanout_subscription).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from signaling.rooms import addressed_across_nodes
 
 # KEYS: the rooms' sets. ARGV: this node's id, the node channels' prefix, the message.
 # Returns how many nodes the message was published to.
@@ -51,8 +59,8 @@ def node_channel_prefix(channel: str) -> str:
 
 class RoomDirectory:
     """Mixin (before signaling.room_index.IndexedRooms in the bases): calls `_record_room` when
-    this node's first socket enters a room and when its last one leaves. The room `None` (every
-    socket of a namespace) is never recorded: emits to it go to every node."""
+    this node's first socket enters a room and when its last one leaves, for the rooms other
+    nodes address (user and device rooms)."""
 
     rooms: dict[str, dict[Any, Any]]
 
@@ -60,7 +68,7 @@ class RoomDirectory:
         raise NotImplementedError
 
     def basic_enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> None:
-        first = room is not None and room not in self.rooms.get(namespace, {})
+        first = addressed_across_nodes(room) and room not in self.rooms.get(namespace, {})
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)  # type: ignore[misc]
         if first:
             self._record_room(namespace, room, True)
@@ -79,11 +87,11 @@ class RoomDirectory:
             (namespace, room)
             for namespace, rooms in self.rooms.items()
             for room in rooms
-            if room is not None
+            if addressed_across_nodes(room)
         ]
 
     def _forget_emptied(self, namespace: str, rooms: list[Any]) -> None:
         present = self.rooms.get(namespace, {})
         for room in rooms:
-            if room is not None and room not in present:
+            if addressed_across_nodes(room) and room not in present:
                 self._record_room(namespace, room, False)

@@ -49,6 +49,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     leaner path for every packet (signaling.websocket_session's loops, SocketQueue, packets
     queued directly, `inline_events`; docs/design.md "The transport's hot path")."""
 
+    manager_initialized: bool  # python-socketio's
+
     def __init__(
         self, *, auth_timeout: float, inline_events: frozenset[str] = frozenset(), **kwargs: Any
     ) -> None:
@@ -69,6 +71,13 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # python-socketio already runs every event in a task of its own; engine.io's own task
         # per incoming message on top of that only costs CPU.
         self.eio.async_handlers = False
+
+    def start_manager(self) -> None:
+        """Starts the client manager now rather than at the first connection, as python-socketio
+        would: a Redis manager then listens before any socket arrives."""
+        if not self.manager_initialized:
+            self.manager_initialized = True
+            self.manager.initialize()
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         result = await super()._handle_eio_connect(eio_sid, environ)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import redis.asyncio as aioredis
 from aiohttp import web
 
@@ -28,6 +30,8 @@ KEYS = web.AppKey("keys", KeyService)
 CLOCK = web.AppKey("clock", Clock)
 TURN_SECRET = web.AppKey("turn_secret", str)
 REDIS = web.AppKey("redis", aioredis.Redis)
+# set while the Socket.IO fan-out is subscribed to Redis and this node's rooms are recorded
+FANOUT_LISTENING = web.AppKey("fanout_listening", asyncio.Event)
 AVAILABILITY = web.AppKey("availability", AvailabilityService)
 BOOKINGS = web.AppKey("bookings", BookingService)
 CALENDAR = web.AppKey("calendar", CalendarService)

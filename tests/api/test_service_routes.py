@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openapi_spec_validator import validate
 
-from rtserver.app import ROUTE_TABLES
+from rtserver.app import ROUTE_TABLES, SOCKETS
 from tests.conftest import SettingsFactory
 from tests.support.clients import Api
 from tests.support.server import serve_in_process
@@ -25,7 +25,29 @@ async def test_ready_reports_redis(
     async with serve_in_process(make_settings(redis_url=redis_url)) as server:
         ready = await Api(server.url, http).request("GET", "/readyz")
         assert ready.status == 200
-        assert ready.body["checks"] == {"database": "ok", "redis": "ok"}
+        assert ready.body["checks"] == {"database": "ok", "redis": "ok", "fanout": "ok"}
+
+
+async def test_not_ready_while_the_fanout_is_not_subscribed(
+    make_settings: SettingsFactory, redis_url: str, http: object
+) -> None:
+    import aiohttp
+
+    from signaling.fanout import ResyncingRedisManager
+
+    assert isinstance(http, aiohttp.ClientSession)
+    async with serve_in_process(make_settings(redis_url=redis_url)) as server:
+        assert server.app is not None
+        manager = server.app[SOCKETS].manager
+        assert isinstance(manager, ResyncingRedisManager)
+        await manager.close()  # as while it is subscribing again: nothing reaches this node
+        ready = await Api(server.url, http).request("GET", "/readyz")
+        assert ready.status == 503
+        assert ready.body["checks"] == {
+            "database": "ok",
+            "redis": "ok",
+            "fanout": "error: no answer within 2 s",
+        }
 
 
 async def test_openapi_document_is_valid_and_complete(api: Api) -> None:

@@ -45,7 +45,7 @@ async def test_concurrent_emits_go_out_in_order_and_each_is_answered(
         assert [m["n"] for m in await _received(pubsub, 1)] == ["after"]
     finally:
         await pubsub.aclose()  # type: ignore[no-untyped-call]
-        await manager.redis.aclose()
+        await manager.close()
 
 
 async def test_a_publish_redis_refuses_is_reported_and_remembered(redis_prefix: str) -> None:
@@ -55,4 +55,4 @@ async def test_a_publish_redis_refuses_is_reported_and_remembered(redis_prefix: 
         assert results == [None, None, None]
         assert manager._publish_failed is True  # the next re-subscription asks everyone to sync
     finally:
-        await manager.redis.aclose()
+        await manager.close()

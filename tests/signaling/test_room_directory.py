@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -43,10 +43,10 @@ class _Server:
 
 
 class _Node:
-    def __init__(self, url: str, channel: str) -> None:
+    def __init__(self, url: str, channel: str, **options: float) -> None:
         self.name = f"node-{uuid.uuid4().hex[:8]}"
         self.server = _Server()
-        self.manager = ResyncingRedisManager(f"{url}?client_name={self.name}", channel)
+        self.manager = ResyncingRedisManager(f"{url}?client_name={self.name}", channel, **options)
         self.manager.set_server(self.server)
         self.resyncs = 0
 
@@ -69,10 +69,9 @@ class _Node:
     def events(self) -> list[str]:
         return [data[0] for _, data in self.server.received]
 
-    async def stop(self) -> None:
-        self.manager.thread.cancel()
-        await asyncio.gather(self.manager.thread, return_exceptions=True)
-        await self.manager.redis.aclose()
+    @property
+    def own_channel(self) -> str:
+        return f"{self.manager.channel}:node:{self.manager.host_id}"
 
 
 async def _until(check: Any, seconds: float = 5) -> None:
@@ -89,15 +88,27 @@ async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     await client.aclose()
 
 
+NodeFactory = Callable[..., Awaitable[_Node]]
+
+
 @pytest.fixture
-async def nodes(redis_url: str, redis_prefix: str) -> AsyncIterator[tuple[_Node, _Node]]:
-    channel = f"{redis_prefix}:socketio"
-    a, b = _Node(redis_url, channel), _Node(redis_url, channel)
-    await a.start()
-    await b.start()
-    yield a, b
-    await a.stop()
-    await b.stop()
+async def start_node(redis_url: str, redis_prefix: str) -> AsyncIterator[NodeFactory]:
+    started: list[_Node] = []
+
+    async def start(**options: float) -> _Node:
+        node = _Node(redis_url, f"{redis_prefix}:socketio", **options)
+        started.append(node)
+        await node.start()
+        return node
+
+    yield start
+    for node in started:
+        await node.manager.close()
+
+
+@pytest.fixture
+async def nodes(start_node: NodeFactory) -> tuple[_Node, _Node]:
+    return await start_node(), await start_node()
 
 
 async def _members(redis: aioredis.Redis, channel: str, room: str) -> set[str]:
@@ -112,7 +123,7 @@ async def test_a_node_is_in_a_room_while_it_has_sockets_there(
     channel = a.manager.channel
     first = await a.connect("user:x")
     assert await _members(redis, channel, "user:x") == {a.manager.host_id}
-    assert await _members(redis, channel, first) == {a.manager.host_id}  # its sid room
+    assert not await redis.exists(room_key(channel, "/", first))  # only its node emits there
     second = await a.connect("user:x")
     await b.connect("user:x")
     assert await _members(redis, channel, "user:x") == {a.manager.host_id, b.manager.host_id}
@@ -120,7 +131,6 @@ async def test_a_node_is_in_a_room_while_it_has_sockets_there(
     await a.manager.disconnect(first, "/", ignore_queue=True)  # as the server does
     await a.manager._all_queued_written()
     assert await _members(redis, channel, "user:x") == {a.manager.host_id, b.manager.host_id}
-    assert await _members(redis, channel, first) == set()
     await a.manager.leave_room(second, "/", "user:x")
     await a.manager._all_queued_written()
     assert await _members(redis, channel, "user:x") == {b.manager.host_id}
@@ -161,6 +171,24 @@ async def test_an_emit_reaches_only_the_other_nodes_holding_a_recipient(
     finally:
         listener.cancel()
         await spy.aclose()  # type: ignore[no-untyped-call]
+
+
+async def test_an_emit_to_a_room_outside_the_directory_reaches_every_node(
+    nodes: tuple[_Node, _Node], redis: aioredis.Redis
+) -> None:
+    a, b = nodes
+    sid = await b.connect("user:b", "call:1")
+    assert not await redis.exists(room_key(a.manager.channel, "/", "call:1"))
+    await a.manager.emit("to-the-socket", {}, namespace="/", room=sid)
+    await a.manager.emit("to-the-call", {}, namespace="/", room=["call:1", "user:nobody"])
+    await _until(lambda: b.events() == ["to-the-socket", "to-the-call"])
+
+
+async def test_a_socket_enters_rooms_only_on_its_own_node(nodes: tuple[_Node, _Node]) -> None:
+    a, b = nodes
+    sid = await b.connect()
+    with pytest.raises(ValueError, match="node that holds it"):
+        await a.manager.enter_room(sid, "/", "user:b")
 
 
 async def test_a_node_nobody_hears_is_dropped_from_its_rooms(
@@ -234,4 +262,88 @@ async def test_a_redis_that_does_not_answer_holds_no_connect_for_long(redis_pref
         assert manager._publish_failed
     finally:
         server.close()
-        await manager.redis.aclose()
+        await manager.close()
+
+
+async def test_a_failed_write_is_retried_until_redis_takes_the_rooms_again(
+    nodes: tuple[_Node, _Node], redis: aioredis.Redis
+) -> None:
+    a, b = nodes
+    channel = a.manager.channel
+    await a.connect("user:a")
+    await b.connect("user:b")
+    url = a.manager.redis_url
+    await redis.delete(room_key(channel, "/", "user:a"))
+    a.manager.redis_url, a.manager.connected = "redis://127.0.0.1:1/0", False  # Redis refuses
+    await a.manager.emit("lost", {}, namespace="/", room="user:b")
+    await asyncio.sleep(0.5)  # a retry or two fail too
+    assert a.manager._publish_failed
+
+    a.manager.redis_url = url  # Redis is back, and node a has nothing more to write
+    await _until(lambda: "sync.required" in b.events())
+    assert await _members(redis, channel, "user:a") == {a.manager.host_id}
+    assert not a.manager._publish_failed
+
+
+async def _drop_subscription(node: _Node) -> None:
+    """Redis forgets the node's own channel; the node's connection stays up and says nothing."""
+    pubsub = node.manager._listener_pubsub
+    await pubsub.unsubscribe(node.own_channel)
+    await _until(lambda: node.own_channel.encode() not in pubsub.channels)
+
+
+async def test_the_probe_finds_a_subscription_redis_no_longer_has(
+    start_node: NodeFactory, redis: aioredis.Redis
+) -> None:
+    a = await start_node()
+    b = await start_node(probe_seconds=0.3, timeout=0.5)
+    await b.connect("user:b")
+    await _drop_subscription(b)
+    await a.manager.emit("unheard", {}, namespace="/", room="user:b")
+    assert await _members(redis, a.manager.channel, "user:b") == set()  # nobody received it
+
+    await _until(lambda: b.resyncs == 1)  # subscribed again, rooms recorded, sockets sync
+    assert await _members(redis, a.manager.channel, "user:b") == {b.manager.host_id}
+    await a.manager.emit("heard", {}, namespace="/", room="user:b")
+    await _until(lambda: b.events() == ["heard"])
+
+
+async def test_the_probe_finds_a_subscription_that_delivers_nothing(
+    start_node: NodeFactory, redis_url: str
+) -> None:
+    b = await start_node(probe_seconds=0.3, timeout=0.5)
+    await b.connect("user:b")
+    # Redis still counts a receiver on b's channel (as with a half-open connection), but
+    # nothing published there reaches b.
+    stranger = aioredis.Redis.from_url(redis_url).pubsub()
+    await stranger.subscribe(b.own_channel)
+    try:
+        await _drop_subscription(b)
+        await _until(lambda: b.resyncs == 1)
+        assert b.own_channel.encode() in b.manager._listener_pubsub.channels
+    finally:
+        await stranger.aclose()  # type: ignore[no-untyped-call]
+
+
+async def test_the_probe_finds_room_records_redis_lost(
+    start_node: NodeFactory, redis: aioredis.Redis
+) -> None:
+    a = await start_node()
+    b = await start_node(probe_seconds=0.3)
+    await b.connect("user:b")
+    channel = a.manager.channel
+    # as FLUSHALL would (other tests share this Redis)
+    await redis.delete(room_key(channel, "/", "user:b"), f"{channel}:recorded:{b.manager.host_id}")
+
+    await _until(lambda: b.resyncs == 1)
+    assert await _members(redis, channel, "user:b") == {b.manager.host_id}
+    await a.manager.emit("after", {}, namespace="/", room="user:b")
+    await _until(lambda: b.events() == ["after"])
+
+
+async def test_a_healthy_subscription_passes_the_probe_quietly(start_node: NodeFactory) -> None:
+    b = await start_node(probe_seconds=0.1)
+    await b.connect("user:b")
+    await asyncio.sleep(1.0)  # about ten probes
+    assert b.resyncs == 0
+    assert not b.manager._publish_failed

@@ -1,0 +1,211 @@
+"""The fan-out's writes to Redis: pipelined, in order, each answered, and what a failure costs.
+
+Every emit and room change queued while the event loop runs one iteration goes to Redis in one
+pipeline (one write, one read of the replies), in the order they were made; each write's future
+gets its reply once Redis has answered, or None if it was not carried out.
+
+When writes fail (Redis refused the connection, did not answer within the timeout, or refused
+a command), they are not sent again: a retried publish could reach clients twice, and a
+timed-out one may already have run. Instead this node's room records are suspect (a SADD may be
+lost, and Redis may have restarted empty), so:
+- the node retries recording all its rooms (and any SREM that failed) with backoff, 0.25 s to
+  5 s, until Redis takes them;
+- meanwhile other writes are answered None at once, so that connects and emits do not wait on a
+  Redis that is away;
+- once the records are back, every node's sockets are asked to sync if a message was among the
+  lost writes, else only this node's (other nodes' emits may have skipped it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from signaling.fanout_subscription import PROBE
+
+log = logging.getLogger(__name__)
+
+REPAIR_BACKOFF_SECONDS = (0.25, 5.0)  # first and longest wait between retries of the records
+# ("publish", payload) on the shared channel; ("fanout", room keys, payload) to the rooms'
+# other nodes; ("sadd", room key) this node has sockets in the room; ("srem", room key,
+# namespace, room) no longer; ("mark",) this node's rooms are recorded; ("marked",) whether
+# they still are (and refresh); ("probe",) to this node's own channel; ("ping",) a retry of the
+# records that carries nothing else.
+Write = tuple[Any, ...]
+MESSAGES = ("publish", "fanout")
+
+
+class PipelinedWrites:
+    """Mixin for signaling.fanout.ResyncingRedisManager."""
+
+    redis: Any
+    channel: str
+    host_id: str
+    rooms: dict[str, dict[Any, Any]]
+    listening: asyncio.Event
+    _confirmed: bool
+    _timeout: float
+    _node_channel: str
+    _node_prefix: str
+    _marker: str
+    _probe_seconds: float
+    # provided by the manager (annotations only)
+    local_rooms: Callable[[], list[tuple[str, Any]]]
+    _room_key: Callable[[str, Any], str]
+    _script: str
+    _resync_local_sockets: Callable[[], Coroutine[Any, Any, None]]
+    _ask_every_node_to_sync: Callable[[], Coroutine[Any, Any, None]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._outbox: list[tuple[Write, asyncio.Future[Any]]] = []
+        self._last_queued: asyncio.Future[Any] | None = None
+        self._publisher: asyncio.Task[None] | None = None
+        self._repair: asyncio.Task[None] | None = None
+        self._aftermath: asyncio.Task[None] | None = None
+        self._rooms_unrecorded = False
+        self._publish_failed = False
+        self._unremoved: dict[str, tuple[str, Any]] = {}  # room key -> (namespace, room)
+        self._closed = False
+
+    def _queue(self, write: Write) -> asyncio.Future[Any]:
+        written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self._closed:
+            written.set_result(None)
+            return written
+        self._outbox.append((write, written))
+        self._last_queued = written
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._write_queued(), name="fanout-publish")
+        return written
+
+    async def _all_queued_written(self) -> None:
+        if self._last_queued is not None and not self._last_queued.done():
+            await asyncio.shield(self._last_queued)
+
+    async def _write_queued(self) -> None:
+        await asyncio.sleep(0)  # let this loop iteration queue what it will
+        while self._outbox:
+            batch, self._outbox = self._outbox, []
+            writes = [write for write, _ in batch]
+            if self._rooms_unrecorded and not any(write[0] == "ping" for write in writes):
+                self._lost(writes)  # only the retries go to Redis until one succeeds
+                results: list[Any] = [None] * len(writes)
+            else:
+                recovering = self._rooms_unrecorded
+                self._rooms_unrecorded = False
+                records = self._room_records() if recovering else []
+                results = (await self._send(records + writes))[len(records) :]
+                if recovering and not self._rooms_unrecorded:
+                    self._recovered()
+            for (_, written), result in zip(batch, results, strict=True):
+                if not written.done():
+                    written.set_result(result)
+
+    def _room_records(self) -> list[Write]:
+        present = [("sadd", self._room_key(ns, room)) for ns, room in self.local_rooms()]
+        absent = [
+            ("srem", key, ns, room)
+            for key, (ns, room) in self._unremoved.items()
+            if room not in self.rooms.get(ns, {})
+        ]
+        return [*present, *absent, ("mark",)]
+
+    async def _send(self, writes: list[Write]) -> list[Any]:
+        """One pipeline; a second only if the first found the connection broken (nothing was
+        carried out then, or the connection broke mid-way: see the module's note)."""
+        for attempt in (1, 2):
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for write in writes:
+                        self._add(pipe, write)
+                    execute = pipe.execute(raise_on_error=False)
+                    replies = list(await asyncio.wait_for(execute, self._timeout))
+            except Exception as exc:
+                log.error("cannot write to Redis (attempt %d): %s", attempt, str(exc) or repr(exc))
+                await self._drop_connections()
+                if attempt == 1 and isinstance(exc, RedisConnectionError):
+                    continue
+                self._lost(writes)
+                return [None] * len(writes)
+            refused = [w for w, r in zip(writes, replies, strict=True) if isinstance(r, Exception)]
+            if refused:
+                first = next(r for r in replies if isinstance(r, Exception))
+                log.error("Redis refused %d of %d writes: %s", len(refused), len(writes), first)
+                self._lost(refused)
+            return [None if isinstance(r, Exception) else r for r in replies]
+        raise AssertionError("unreachable")
+
+    def _add(self, pipe: Any, write: Write) -> None:
+        kind = write[0]
+        if kind == "publish":
+            pipe.publish(self.channel, write[1])
+        elif kind == "fanout":
+            keys, payload = write[1], write[2]
+            pipe.eval(self._script, len(keys), *keys, self.host_id, self._node_prefix, payload)
+        elif kind == "sadd":
+            pipe.sadd(write[1], self.host_id)
+        elif kind == "srem":
+            pipe.srem(write[1], self.host_id)
+        elif kind == "mark":
+            pipe.set(self._marker, 1, ex=self._marker_ttl())
+        elif kind == "marked":
+            pipe.expire(self._marker, self._marker_ttl())
+        elif kind == "probe":
+            pipe.publish(self._node_channel, PROBE)
+        else:
+            pipe.ping()
+
+    def _marker_ttl(self) -> int:
+        # outlives several probes; gone after a crash, like nothing else this node leaves
+        return max(60, int(self._probe_seconds * 6))
+
+    async def _drop_connections(self) -> None:
+        # a pipeline cut off by the timeout may leave replies unread on its connection
+        with contextlib.suppress(Exception):
+            await self.redis.connection_pool.disconnect()
+
+    def _lost(self, writes: list[Write]) -> None:
+        if any(write[0] in MESSAGES for write in writes):
+            self._publish_failed = True
+        for write in writes:
+            if write[0] == "srem":
+                self._unremoved[write[1]] = (write[2], write[3])
+        self._rooms_unrecorded = True
+        self.listening.clear()
+        if not self._closed and (self._repair is None or self._repair.done()):
+            self._repair = asyncio.create_task(self._retry_recording(), name="fanout-repair")
+
+    def _recovered(self) -> None:
+        self._unremoved.clear()
+        if self._confirmed:
+            self.listening.set()
+        catch_up = self._resync_local_sockets
+        if self._publish_failed:
+            self._publish_failed = False
+            catch_up = self._ask_every_node_to_sync
+        self._aftermath = asyncio.create_task(catch_up(), name="fanout-resync")
+
+    async def _retry_recording(self) -> None:
+        delay, longest = REPAIR_BACKOFF_SECONDS
+        while self._rooms_unrecorded and not self._closed:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
+            if self._rooms_unrecorded and not self._closed:
+                await asyncio.shield(self._queue(("ping",)))
+
+    async def _stop_writing(self) -> None:
+        """Sends what is queued (within the timeout), then nothing more."""
+        self._closed = True
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._publisher), self._timeout)
+        tasks = [t for t in (self._publisher, self._repair, self._aftermath) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,191 @@
+"""The fan-out's writes against a real Redis (signaling.fanout_writes): pipelined in order, each
+answered once Redis took it; after a failure the node records its rooms again, retrying until
+Redis takes them, and then the right sockets sync; nothing is sent twice and nothing waits on a
+Redis that is away."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import redis.asyncio as aioredis
+
+from signaling.fanout import ResyncingRedisManager
+from signaling.room_directory import room_key
+from tests.signaling.fanout_nodes import REFUSING_REDIS, Node, RecordingServer, members, until
+
+
+async def _subscriber(url: str, channel: str) -> aioredis.client.PubSub:
+    client = aioredis.Redis.from_url(url)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(channel)
+    return pubsub
+
+
+async def _received(pubsub: aioredis.client.PubSub, count: int) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = []
+    deadline = asyncio.get_running_loop().time() + 5
+    while len(found) < count and asyncio.get_running_loop().time() < deadline:
+        message = await pubsub.get_message(timeout=1)  # None also for a subscribe confirmation
+        if message is not None:
+            found.append(orjson.loads(message["data"]))
+    return found
+
+
+async def test_concurrent_emits_go_out_in_order_and_each_is_answered(
+    redis_url: str, redis_prefix: str
+) -> None:
+    channel = f"{redis_prefix}:socketio"
+    pubsub = await _subscriber(redis_url, channel)
+    manager = ResyncingRedisManager(redis_url, channel)
+    try:
+        results = await asyncio.gather(
+            *(manager._publish({"method": "emit", "n": n}) for n in range(300))
+        )
+        assert results == [1] * 300  # one subscriber took each message
+        assert [m["n"] for m in await _received(pubsub, 300)] == list(range(300))
+        assert manager._publish_failed is False
+        assert await manager._publish({"method": "emit", "n": "after"}) == 1
+        assert [m["n"] for m in await _received(pubsub, 1)] == ["after"]
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await manager.close()
+
+
+async def test_a_publish_redis_refuses_is_reported_and_remembered(redis_prefix: str) -> None:
+    manager = ResyncingRedisManager(REFUSING_REDIS, f"{redis_prefix}:socketio")
+    try:
+        results = await asyncio.gather(*(manager._publish({"n": n}) for n in range(3)))
+        assert results == [None, None, None]
+        assert manager._publish_failed is True  # the next re-subscription asks everyone to sync
+    finally:
+        await manager.close()
+
+
+async def test_after_a_lost_message_every_node_syncs_once_the_rooms_are_recorded_again(
+    nodes: tuple[Node, Node], redis: aioredis.Redis
+) -> None:
+    a, b = nodes
+    channel = a.manager.channel
+    await a.connect("user:a")
+    await b.connect("user:b")
+    await redis.delete(room_key(channel, "/", "user:a"))  # as if Redis restarted empty
+    working = a.refuse_writes()
+    await a.manager.emit("lost", {}, namespace="/", room="user:b")
+    await asyncio.sleep(0.5)  # a retry or two fail too
+    assert a.manager._publish_failed
+    assert not a.manager.listening.is_set()  # /readyz: the rooms are not recorded
+
+    await a.accept_writes(working)  # Redis is back, and node a has nothing more to write
+    await until(lambda: "sync.required" in b.events())  # b may have missed "lost"
+    assert await members(redis, channel, "user:a") == {a.manager.host_id}
+    assert a.manager.listening.is_set()
+    assert not a.manager._publish_failed
+
+
+async def test_after_a_lost_room_record_only_this_node_syncs(nodes: tuple[Node, Node]) -> None:
+    a, b = nodes
+    await b.connect("user:b")
+    working = a.refuse_writes()
+    await a.connect("user:a")  # its record is lost: b's emits to user:a would skip node a
+    await a.accept_writes(working)
+    await until(lambda: a.resyncs == 1)
+    await asyncio.sleep(0.2)
+    assert "sync.required" not in a.events() + b.events()  # nothing was published and lost
+    await b.manager.emit("reaches", {}, namespace="/", room="user:a")
+    await until(lambda: a.events() == ["reaches"])
+
+
+async def test_a_room_left_while_redis_refused_is_removed_once_it_is_back(
+    nodes: tuple[Node, Node], redis: aioredis.Redis
+) -> None:
+    a, _ = nodes
+    channel = a.manager.channel
+    sid = await a.connect("user:a", "user:left")
+    working = a.refuse_writes()
+    await a.manager.leave_room(sid, "/", "user:left")
+    await a.manager._all_queued_written()
+    assert await members(redis, channel, "user:left") == {a.manager.host_id}
+    await a.accept_writes(working)
+    await until(lambda: a.resyncs == 1)
+    assert await members(redis, channel, "user:left") == set()
+    assert await members(redis, channel, "user:a") == {a.manager.host_id}
+
+
+async def test_while_the_records_are_repaired_connects_do_not_wait_for_redis(
+    nodes: tuple[Node, Node], redis: aioredis.Redis
+) -> None:
+    a, _ = nodes
+    working = a.refuse_writes()
+    await a.manager.emit("lost", {}, namespace="/", room="user:b")
+    a.manager.redis = aioredis.Redis.from_url(REFUSING_REDIS.replace(":1/", ":9/"))
+    started = asyncio.get_running_loop().time()
+    for n in range(20):
+        await a.connect(f"user:{n}")
+    assert asyncio.get_running_loop().time() - started < 0.2  # answered at once, not tried
+    await a.accept_writes(working)
+    await until(lambda: a.manager.listening.is_set())
+    assert await members(redis, a.manager.channel, "user:19") == {a.manager.host_id}
+
+
+async def test_a_command_redis_refuses_fails_alone_and_nothing_is_sent_twice(
+    nodes: tuple[Node, Node], redis: aioredis.Redis
+) -> None:
+    a, b = nodes
+    await b.connect("user:b")
+    not_a_set = room_key(a.manager.channel, "/", "user:odd")
+    await redis.set(not_a_set, "x")  # SADD to it: WRONGTYPE
+    refused = a.manager._queue(("sadd", not_a_set))
+    published = await a.manager._publish(
+        {"method": "emit", "event": "once", "data": [{}], "namespace": "/", "room": "user:b"}
+    )
+    assert (await refused, published) == (None, 1)  # same pipeline: one refused, one sent
+    await until(lambda: a.resyncs == 1)  # the records were suspect: written again, a syncs
+    await asyncio.sleep(0.2)
+    assert b.events() == ["once"]  # not twice, and no sync for b: no message was lost
+
+
+async def test_a_redis_that_does_not_answer_holds_no_connect_for_long(redis_prefix: str) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # takes the commands, never answers
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    manager = ResyncingRedisManager(
+        f"redis://127.0.0.1:{port}/0", f"{redis_prefix}:socketio", timeout=0.3
+    )
+    manager.set_server(RecordingServer())
+    try:
+        started = asyncio.get_running_loop().time()
+        sid = await manager.connect("eio-1", "/")
+        await asyncio.wait_for(manager.enter_room(sid, "/", "user:a"), 5)
+        assert asyncio.get_running_loop().time() - started < 0.6  # one attempt of 0.3 s
+        assert set(manager.get_rooms(sid, "/")) == {sid, "user:a"}  # it works on this node
+        result = await manager._publish({"method": "emit", "room": "user:a"})
+        assert result is None  # not sent while the records are being repaired
+        assert manager._publish_failed
+    finally:
+        server.close()
+        await manager.close()
+
+
+async def test_close_sends_what_is_queued_and_leaves_nothing_running(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    await b.connect("user:b")
+    a.manager._queue(("ping",))
+    sent = a.manager._publish(
+        {"method": "emit", "event": "last", "data": [{}], "namespace": "/", "room": "user:b"}
+    )
+    closing = asyncio.ensure_future(a.manager.close())
+    assert await sent == 1
+    await closing
+    await until(lambda: b.events() == ["last"])
+    manager = a.manager
+    tasks = [manager._publisher, manager._repair, manager._aftermath, manager._watch]
+    tasks.append(manager.thread)
+    assert all(task is None or task.done() for task in tasks)
+    assert await manager._publish({"method": "emit", "room": "user:b"}) is None  # not sent
+    assert manager._repair is None and manager._publisher is tasks[0]  # nothing started

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,12 +42,6 @@ Resync = Callable[[], Awaitable[None]]
 REDIS_TIMEOUT_SECONDS = 2.0
 
 
-def _keepalive() -> dict[int, int]:
-    """TCP keepalive that notices a dead peer within about a minute (Linux's default: 2 h)."""
-    wanted = {"TCP_KEEPIDLE": 30, "TCP_KEEPINTVL": 10, "TCP_KEEPCNT": 3}
-    return {getattr(socket, k): v for k, v in wanted.items() if hasattr(socket, k)}
-
-
 class ResyncingRedisManager(
     WatchedSubscription,
     PipelinedWrites,
@@ -64,11 +57,8 @@ class ResyncingRedisManager(
         timeout: float = REDIS_TIMEOUT_SECONDS,
         probe_seconds: float = PROBE_SECONDS,
     ) -> None:
-        options: dict[str, Any] = {
-            "socket_connect_timeout": timeout,
-            "socket_keepalive": True,
-            "socket_keepalive_options": _keepalive(),
-        }
+        # redis-py's TCP keepalive (on by default) drops a dead peer's connection within ~45 s
+        options: dict[str, Any] = {"socket_connect_timeout": timeout}
         super().__init__(
             url,
             channel=channel,
@@ -134,17 +124,38 @@ class ResyncingRedisManager(
 
     async def _after_subscribed(self, interrupted: bool) -> bool:
         """Records this node's rooms and, unless this is the first subscription with no socket
-        yet, tells its sockets to sync. Whether the rooms were recorded."""
+        yet, tells its sockets to sync. Whether the rooms are recorded."""
+        if self._rooms_unrecorded:
+            # the repair records them and then syncs the sockets; let it try now
+            self._queue(("ping",))
+            return False
         # While this node was not listening, others' publishes to it removed it from its rooms
         # (and Redis may have restarted empty): record them all again before anything else.
         for write in self._room_records():
             self._queue(write)
         await self._all_queued_written()
-        recorded = not self._rooms_unrecorded
+        if self._rooms_unrecorded:
+            return False  # lost: as above
         if interrupted or self.local_rooms():
             log.warning("fan-out recorded this node's rooms again; asking sockets to sync")
             await self._resync_local_sockets()
-        return recorded
+        return not self._rooms_unrecorded
+
+    def _everyone_sync_message(self) -> bytes:
+        """`sync.required` to every socket of every node, as python-socketio publishes it."""
+        message = {
+            "method": "emit",
+            "event": SYNC_REQUIRED,
+            "data": [{"reason": "bus_reconnected"}],
+            "binary": False,
+            "namespace": "/",
+            "room": None,
+            "skip_sid": None,
+            "callback": None,
+            "host_id": self.host_id,
+        }
+        encoded: bytes = self.json.dumps(message)
+        return encoded
 
     async def _resync_local_sockets(self) -> None:
         if self._resync_local is not None:

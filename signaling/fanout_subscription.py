@@ -107,7 +107,8 @@ class WatchedSubscription:
                             delay = 0.1
                             self._confirmed = True
                             interrupted, self._interrupted = self._interrupted, False
-                            if await self._after_subscribed(interrupted):
+                            recorded = await self._after_subscribed(interrupted)
+                            if recorded and self._confirmed and not self._closed:
                                 self.listening.set()
                         continue
                     yield message
@@ -124,10 +125,15 @@ class WatchedSubscription:
 
     async def _close_listener(self) -> None:
         listener, self._listener = self._listener, None
-        if listener is not None:
-            for connection in reversed(listener):  # the pubsub, then its client
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(connection.aclose(), self._timeout)
+        if listener is None:
+            return
+        client, pubsub = listener
+        try:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), self._timeout)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.aclose(), self._timeout)
 
     async def _watch_subscription(self) -> None:
         unconfirmed_before = False

@@ -4,16 +4,17 @@ Every emit and room change queued while the event loop runs one iteration goes t
 pipeline (one write, one read of the replies), in the order they were made; each write's future
 gets its reply once Redis has answered, or None if it was not carried out.
 
-When writes fail (Redis refused the connection, did not answer within the timeout, or refused
-a command), they are not sent again: a retried publish could reach clients twice, and a
-timed-out one may already have run. Instead this node's room records are suspect (a SADD may be
-lost, and Redis may have restarted empty), so:
+A failed write is never sent again: a resent publish could reach clients twice, and one that
+timed out or broke its connection mid-way may already have run. Instead this node's room
+records are suspect (a SADD may be lost, Redis may have restarted empty), so:
 - the node retries recording all its rooms (and any SREM that failed) with backoff, 0.25 s to
   5 s, until Redis takes them;
-- meanwhile other writes are answered None at once, so that connects and emits do not wait on a
-  Redis that is away;
+- while Redis is unreachable (the last pipeline timed out or lost its connection), other writes
+  are answered None at once, so that connects and emits do not wait on a Redis that is away;
+  after a command Redis refused (OOM, READONLY, WRONGTYPE) they still go, since it answers;
 - once the records are back, every node's sockets are asked to sync if a message was among the
-  lost writes, else only this node's (other nodes' emits may have skipped it).
+  lost writes, else only this node's (other nodes' emits may have skipped it). Writes dropped
+  while the last retry was in flight make one more round of records first.
 """
 
 from __future__ import annotations
@@ -22,22 +23,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
-
-from redis.exceptions import ConnectionError as RedisConnectionError
+from typing import Any, Literal
 
 from signaling.fanout_subscription import PROBE
 
 log = logging.getLogger(__name__)
 
 REPAIR_BACKOFF_SECONDS = (0.25, 5.0)  # first and longest wait between retries of the records
+WRITES_PER_TIMEOUT = 5000  # a pipeline longer than this (all the records) gets more time
 # ("publish", payload) on the shared channel; ("fanout", room keys, payload) to the rooms'
 # other nodes; ("sadd", room key) this node has sockets in the room; ("srem", room key,
 # namespace, room) no longer; ("mark",) this node's rooms are recorded; ("marked",) whether
-# they still are (and refresh); ("probe",) to this node's own channel; ("ping",) a retry of the
-# records that carries nothing else.
+# they still are (and refresh); ("probe",) to this node's own channel; ("ping",) a retry of
+# the records (they are sent with the pipeline that carries it).
 Write = tuple[Any, ...]
 MESSAGES = ("publish", "fanout")
+Outcome = Literal["ok", "refused", "unreachable"]
 
 
 class PipelinedWrites:
@@ -58,28 +59,34 @@ class PipelinedWrites:
     local_rooms: Callable[[], list[tuple[str, Any]]]
     _room_key: Callable[[str, Any], str]
     _script: str
+    _everyone_sync_message: Callable[[], bytes]
     _resync_local_sockets: Callable[[], Coroutine[Any, Any, None]]
     _ask_every_node_to_sync: Callable[[], Coroutine[Any, Any, None]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._outbox: list[tuple[Write, asyncio.Future[Any]]] = []
+        self._in_flight: list[tuple[Write, asyncio.Future[Any]]] = []
         self._last_queued: asyncio.Future[Any] | None = None
         self._publisher: asyncio.Task[None] | None = None
         self._repair: asyncio.Task[None] | None = None
-        self._aftermath: asyncio.Task[None] | None = None
-        self._rooms_unrecorded = False
-        self._publish_failed = False
+        self._aftermath: set[asyncio.Task[None]] = set()
+        self._rooms_unrecorded = False  # the records are suspect: the repair is retrying them
+        self._unreachable = False  # writes other than the repair's are answered at once
+        self._dropped = False  # a write was lost since the records were last taken
+        self._publish_failed = False  # a lost write carried a message
         self._unremoved: dict[str, tuple[str, Any]] = {}  # room key -> (namespace, room)
         self._closed = False
 
     def _queue(self, write: Write) -> asyncio.Future[Any]:
         written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        if self._closed:
+        self._last_queued = written  # a caller waiting for it must not wait for a retry
+        if self._closed or (self._unreachable and write[0] != "ping"):
+            if not self._closed:
+                self._lost([write], unreachable=True)
             written.set_result(None)
             return written
         self._outbox.append((write, written))
-        self._last_queued = written
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.create_task(self._write_queued(), name="fanout-publish")
         return written
@@ -91,21 +98,25 @@ class PipelinedWrites:
     async def _write_queued(self) -> None:
         await asyncio.sleep(0)  # let this loop iteration queue what it will
         while self._outbox:
-            batch, self._outbox = self._outbox, []
-            writes = [write for write, _ in batch]
-            if self._rooms_unrecorded and not any(write[0] == "ping" for write in writes):
-                self._lost(writes)  # only the retries go to Redis until one succeeds
-                results: list[Any] = [None] * len(writes)
-            else:
-                recovering = self._rooms_unrecorded
-                self._rooms_unrecorded = False
-                records = self._room_records() if recovering else []
-                results = (await self._send(records + writes))[len(records) :]
-                if recovering and not self._rooms_unrecorded:
+            self._in_flight, self._outbox = self._outbox, []
+            writes = [write for write, _ in self._in_flight]
+            recovering = self._rooms_unrecorded and any(write[0] == "ping" for write in writes)
+            records: list[Write] = []
+            if recovering:
+                self._dropped = False
+                records = self._room_records()
+            results, outcome = await self._send(records + writes)
+            if outcome != "unreachable":
+                self._unreachable = False
+            if recovering and outcome == "ok":
+                if self._dropped:  # lost while this retry was in flight: another round now
+                    self._queue(("ping",))
+                else:
                     self._recovered()
-            for (_, written), result in zip(batch, results, strict=True):
+            for (_, written), result in zip(self._in_flight, results[len(records) :], strict=True):
                 if not written.done():
                     written.set_result(result)
+            self._in_flight = []
 
     def _room_records(self) -> list[Write]:
         present = [("sadd", self._room_key(ns, room)) for ns, room in self.local_rooms()]
@@ -116,30 +127,26 @@ class PipelinedWrites:
         ]
         return [*present, *absent, ("mark",)]
 
-    async def _send(self, writes: list[Write]) -> list[Any]:
-        """One pipeline; a second only if the first found the connection broken (nothing was
-        carried out then, or the connection broke mid-way: see the module's note)."""
-        for attempt in (1, 2):
-            try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for write in writes:
-                        self._add(pipe, write)
-                    execute = pipe.execute(raise_on_error=False)
-                    replies = list(await asyncio.wait_for(execute, self._timeout))
-            except Exception as exc:
-                log.error("cannot write to Redis (attempt %d): %s", attempt, str(exc) or repr(exc))
-                await self._drop_connections()
-                if attempt == 1 and isinstance(exc, RedisConnectionError):
-                    continue
-                self._lost(writes)
-                return [None] * len(writes)
-            refused = [w for w, r in zip(writes, replies, strict=True) if isinstance(r, Exception)]
-            if refused:
-                first = next(r for r in replies if isinstance(r, Exception))
-                log.error("Redis refused %d of %d writes: %s", len(refused), len(writes), first)
-                self._lost(refused)
-            return [None if isinstance(r, Exception) else r for r in replies]
-        raise AssertionError("unreachable")
+    async def _send(self, writes: list[Write]) -> tuple[list[Any], Outcome]:
+        timeout = self._timeout * max(1.0, len(writes) / WRITES_PER_TIMEOUT)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for write in writes:
+                    self._add(pipe, write)
+                replies = list(await asyncio.wait_for(pipe.execute(raise_on_error=False), timeout))
+        except Exception as exc:
+            log.error("cannot write to Redis: %s", str(exc) or repr(exc))
+            await self._drop_connections()
+            self._lost(writes, unreachable=True)
+            return [None] * len(writes), "unreachable"
+        refused = [w for w, r in zip(writes, replies, strict=True) if isinstance(r, Exception)]
+        if not refused:
+            return replies, "ok"
+        first = next(r for r in replies if isinstance(r, Exception))
+        log.error("Redis refused %d of %d writes: %s", len(refused), len(writes), first)
+        await self._drop_connections()  # READONLY: a new connection may reach the new primary
+        self._lost(refused, unreachable=False)
+        return [None if isinstance(r, Exception) else r for r in replies], "refused"
 
     def _add(self, pipe: Any, write: Write) -> None:
         kind = write[0]
@@ -170,18 +177,20 @@ class PipelinedWrites:
         with contextlib.suppress(Exception):
             await self.redis.connection_pool.disconnect()
 
-    def _lost(self, writes: list[Write]) -> None:
+    def _lost(self, writes: list[Write], *, unreachable: bool) -> None:
         if any(write[0] in MESSAGES for write in writes):
             self._publish_failed = True
         for write in writes:
             if write[0] == "srem":
                 self._unremoved[write[1]] = (write[2], write[3])
-        self._rooms_unrecorded = True
+        self._rooms_unrecorded = self._dropped = True
+        self._unreachable = self._unreachable or unreachable
         self.listening.clear()
         if not self._closed and (self._repair is None or self._repair.done()):
             self._repair = asyncio.create_task(self._retry_recording(), name="fanout-repair")
 
     def _recovered(self) -> None:
+        self._rooms_unrecorded = False
         self._unremoved.clear()
         if self._confirmed:
             self.listening.set()
@@ -189,7 +198,9 @@ class PipelinedWrites:
         if self._publish_failed:
             self._publish_failed = False
             catch_up = self._ask_every_node_to_sync
-        self._aftermath = asyncio.create_task(catch_up(), name="fanout-resync")
+        task = asyncio.create_task(catch_up(), name="fanout-resync")
+        self._aftermath.add(task)
+        task.add_done_callback(self._aftermath.discard)
 
     async def _retry_recording(self) -> None:
         delay, longest = REPAIR_BACKOFF_SECONDS
@@ -200,12 +211,28 @@ class PipelinedWrites:
                 await asyncio.shield(self._queue(("ping",)))
 
     async def _stop_writing(self) -> None:
-        """Sends what is queued (within the timeout), then nothing more."""
+        """Sends what is queued (within the timeout), then nothing more; every write still
+        waiting is answered None."""
         self._closed = True
         if self._publisher is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._publisher), self._timeout)
-        tasks = [t for t in (self._publisher, self._repair, self._aftermath) if t is not None]
+        tasks = [t for t in (self._publisher, self._repair, *self._aftermath) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for _, written in [*self._in_flight, *self._outbox]:
+            if not written.done():
+                written.set_result(None)
+        self._in_flight, self._outbox = [], []
+        if self._publish_failed:
+            await self._last_word()
+
+    async def _last_word(self) -> None:
+        """Messages Redis did not take and no retry will cover: ask every node to sync."""
+        try:
+            message = self._everyone_sync_message()
+            await asyncio.wait_for(self.redis.publish(self.channel, message), self._timeout)
+        except Exception as exc:
+            log.error("closing with messages Redis did not take; other nodes were not told to sync")
+            log.debug("the last sync request failed: %r", exc)

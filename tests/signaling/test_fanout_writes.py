@@ -6,6 +6,8 @@ Redis that is away."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import orjson
 import redis.asyncio as aioredis
@@ -112,62 +114,79 @@ async def test_a_room_left_while_redis_refused_is_removed_once_it_is_back(
     assert await members(redis, channel, "user:a") == {a.manager.host_id}
 
 
-async def test_while_the_records_are_repaired_connects_do_not_wait_for_redis(
-    nodes: tuple[Node, Node], redis: aioredis.Redis
-) -> None:
-    a, _ = nodes
-    working = a.refuse_writes()
-    await a.manager.emit("lost", {}, namespace="/", room="user:b")
-    a.manager.redis = aioredis.Redis.from_url(REFUSING_REDIS.replace(":1/", ":9/"))
-    started = asyncio.get_running_loop().time()
-    for n in range(20):
-        await a.connect(f"user:{n}")
-    assert asyncio.get_running_loop().time() - started < 0.2  # answered at once, not tried
-    await a.accept_writes(working)
-    await until(lambda: a.manager.listening.is_set())
-    assert await members(redis, a.manager.channel, "user:19") == {a.manager.host_id}
+@contextlib.asynccontextmanager
+async def _silent_redis(prefix: str, timeout: float) -> AsyncIterator[ResyncingRedisManager]:
+    """A manager whose Redis takes commands and never answers."""
 
-
-async def test_a_command_redis_refuses_fails_alone_and_nothing_is_sent_twice(
-    nodes: tuple[Node, Node], redis: aioredis.Redis
-) -> None:
-    a, b = nodes
-    await b.connect("user:b")
-    not_a_set = room_key(a.manager.channel, "/", "user:odd")
-    await redis.set(not_a_set, "x")  # SADD to it: WRONGTYPE
-    refused = a.manager._queue(("sadd", not_a_set))
-    published = await a.manager._publish(
-        {"method": "emit", "event": "once", "data": [{}], "namespace": "/", "room": "user:b"}
-    )
-    assert (await refused, published) == (None, 1)  # same pipeline: one refused, one sent
-    await until(lambda: a.resyncs == 1)  # the records were suspect: written again, a syncs
-    await asyncio.sleep(0.2)
-    assert b.events() == ["once"]  # not twice, and no sync for b: no message was lost
-
-
-async def test_a_redis_that_does_not_answer_holds_no_connect_for_long(redis_prefix: str) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()  # takes the commands, never answers
+        await reader.read()
         writer.close()
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     manager = ResyncingRedisManager(
-        f"redis://127.0.0.1:{port}/0", f"{redis_prefix}:socketio", timeout=0.3
+        f"redis://127.0.0.1:{port}/0", f"{prefix}:socketio", timeout=timeout
     )
     manager.set_server(RecordingServer())
     try:
-        started = asyncio.get_running_loop().time()
-        sid = await manager.connect("eio-1", "/")
-        await asyncio.wait_for(manager.enter_room(sid, "/", "user:a"), 5)
-        assert asyncio.get_running_loop().time() - started < 0.6  # one attempt of 0.3 s
-        assert set(manager.get_rooms(sid, "/")) == {sid, "user:a"}  # it works on this node
-        result = await manager._publish({"method": "emit", "room": "user:a"})
-        assert result is None  # not sent while the records are being repaired
-        assert manager._publish_failed
+        yield manager
     finally:
         server.close()
         await manager.close()
+
+
+async def test_a_redis_that_does_not_answer_holds_connects_once_and_not_again(
+    redis_prefix: str,
+) -> None:
+    loop = asyncio.get_running_loop()
+    async with _silent_redis(redis_prefix, timeout=1.0) as manager:
+        started = loop.time()
+        sid = await manager.connect("eio-1", "/")
+        await asyncio.wait_for(manager.enter_room(sid, "/", "user:a"), 5)
+        assert loop.time() - started < 1.8  # one attempt of 1 s, not two
+        assert set(manager.get_rooms(sid, "/")) == {sid, "user:a"}  # it works on this node
+        # The records are retried (each retry waits its 1 s): meanwhile nothing waits for Redis.
+        slowest = 0.0
+        for n in range(30):
+            started = loop.time()
+            sid = await manager.connect(f"eio-{n + 2}", "/")
+            await manager.enter_room(sid, "/", f"user:{n}")
+            assert await manager._publish({"method": "emit", "room": "user:a"}) is None
+            slowest = max(slowest, loop.time() - started)
+            await asyncio.sleep(0.1)
+        assert slowest < 0.5
+        assert manager._publish_failed and manager._rooms_unrecorded
+
+
+async def test_a_command_redis_keeps_refusing_does_not_stop_the_others(
+    nodes: tuple[Node, Node], redis: aioredis.Redis
+) -> None:
+    a, b = nodes
+    await b.connect("user:b")
+    odd = room_key(a.manager.channel, "/", "user:odd")
+    await redis.set(odd, "x")  # SADD to it: WRONGTYPE, until it is deleted
+    await a.connect("user:a", "user:odd")
+    assert a.manager._rooms_unrecorded
+    published = await a.manager._publish(
+        {"method": "emit", "event": "once", "data": [{}], "namespace": "/", "room": "user:b"}
+    )
+    assert published == 1  # Redis answers: messages still go, once each
+    await asyncio.sleep(0.6)  # the records' retries are refused too
+    assert a.manager._rooms_unrecorded and a.resyncs == 0
+
+    await redis.delete(odd)
+    await until(lambda: a.resyncs == 1)  # recorded at last, and only node a syncs
+    assert await members(redis, a.manager.channel, "user:odd") == {a.manager.host_id}
+    await asyncio.sleep(0.2)
+    assert b.events() == ["once"]
+
+
+async def test_close_answers_a_write_redis_never_answered(redis_prefix: str) -> None:
+    async with _silent_redis(redis_prefix, timeout=0.5) as manager:
+        pending = asyncio.ensure_future(manager._publish({"method": "emit", "room": "user:a"}))
+        await asyncio.sleep(0.05)
+        await manager.close()
+        assert await asyncio.wait_for(pending, 1) is None
 
 
 async def test_close_sends_what_is_queued_and_leaves_nothing_running(
@@ -184,7 +203,7 @@ async def test_close_sends_what_is_queued_and_leaves_nothing_running(
     await closing
     await until(lambda: b.events() == ["last"])
     manager = a.manager
-    tasks = [manager._publisher, manager._repair, manager._aftermath, manager._watch]
+    tasks = [manager._publisher, manager._repair, *manager._aftermath, manager._watch]
     tasks.append(manager.thread)
     assert all(task is None or task.done() for task in tasks)
     assert await manager._publish({"method": "emit", "room": "user:b"}) is None  # not sent

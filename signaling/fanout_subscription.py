@@ -140,7 +140,7 @@ class WatchedSubscription:
         while True:
             await asyncio.sleep(self._probe_seconds)
             try:
-                if self.listening.is_set():
+                if self._confirmed:  # also while the records fail: deafness must still show
                     await self._probe()
                 if self._confirmed:
                     unconfirmed_before = False  # (rooms unrecorded: the writes' retries run)

@@ -80,9 +80,12 @@ class PipelinedWrites:
 
     def _queue(self, write: Write) -> asyncio.Future[Any]:
         written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._last_queued = written  # a caller waiting for it must not wait for a retry
+        if write[0] != "ping":  # a caller waiting for its writes must not wait for a retry
+            self._last_queued = written
         if self._closed or (self._unreachable and write[0] != "ping"):
-            if not self._closed:
+            if self._closed:
+                self._publish_failed = self._publish_failed or write[0] in MESSAGES
+            else:
                 self._lost([write], unreachable=True)
             written.set_result(None)
             return written
@@ -100,23 +103,35 @@ class PipelinedWrites:
         while self._outbox:
             self._in_flight, self._outbox = self._outbox, []
             writes = [write for write, _ in self._in_flight]
-            recovering = self._rooms_unrecorded and any(write[0] == "ping" for write in writes)
-            records: list[Write] = []
-            if recovering:
-                self._dropped = False
-                records = self._room_records()
-            results, outcome = await self._send(records + writes)
-            if outcome != "unreachable":
-                self._unreachable = False
-            if recovering and outcome == "ok":
-                if self._dropped:  # lost while this retry was in flight: another round now
-                    self._queue(("ping",))
-                else:
-                    self._recovered()
-            for (_, written), result in zip(self._in_flight, results[len(records) :], strict=True):
-                if not written.done():
-                    written.set_result(result)
-            self._in_flight = []
+            results: list[Any] = [None] * len(writes)
+            try:
+                results = await self._write_batch(writes)
+            except Exception:
+                log.exception("writing to Redis failed unexpectedly")
+                self._lost(writes, unreachable=False)
+            finally:
+                for (_, written), result in zip(self._in_flight, results, strict=True):
+                    if not written.done():
+                        written.set_result(result)
+                self._in_flight = []
+
+    async def _write_batch(self, writes: list[Write]) -> list[Any]:
+        recovering = self._rooms_unrecorded and any(write[0] == "ping" for write in writes)
+        records: list[Write] = []
+        if recovering:
+            self._dropped = False
+            records = self._room_records()
+        results, outcome = await self._send(records + writes)
+        if outcome != "unreachable":
+            self._unreachable = False
+        pings = [r for w, r in zip(writes, results[len(records) :], strict=True) if w[0] == "ping"]
+        recorded = outcome != "unreachable" and None not in results[: len(records)] + pings
+        if recovering and recorded:
+            if self._dropped:  # lost while this retry was in flight: another round now
+                self._queue(("ping",))
+            else:
+                self._recovered()
+        return results[len(records) :]
 
     def _room_records(self) -> list[Write]:
         present = [("sadd", self._room_key(ns, room)) for ns, room in self.local_rooms()]
@@ -183,7 +198,13 @@ class PipelinedWrites:
         for write in writes:
             if write[0] == "srem":
                 self._unremoved[write[1]] = (write[2], write[3])
-        self._rooms_unrecorded = self._dropped = True
+        self._dropped = True
+        if not unreachable and all(write[0] in MESSAGES for write in writes):
+            # Redis answers and only messages were refused: the records stand
+            if not self._rooms_unrecorded:
+                self._start(self._sync_after_refusal(), "fanout-refused")
+            return
+        self._rooms_unrecorded = True
         self._unreachable = self._unreachable or unreachable
         self.listening.clear()
         if not self._closed and (self._repair is None or self._repair.done()):
@@ -194,13 +215,29 @@ class PipelinedWrites:
         self._unremoved.clear()
         if self._confirmed:
             self.listening.set()
-        catch_up = self._resync_local_sockets
-        if self._publish_failed:
+        self._start(self._resync_local_sockets(), "fanout-resync")  # also drops stale views
+        if self._publish_failed and not self._closed:
             self._publish_failed = False
-            catch_up = self._ask_every_node_to_sync
-        task = asyncio.create_task(catch_up(), name="fanout-resync")
+            self._queue(("publish", self._everyone_sync_message()))  # the other nodes
+
+    async def _sync_after_refusal(self) -> None:
+        await asyncio.sleep(REPAIR_BACKOFF_SECONDS[0])  # gathers refusals; at most 4 a second
+        if self._publish_failed and not self._rooms_unrecorded and not self._closed:
+            self._publish_failed = False
+            await self._ask_every_node_to_sync()
+
+    def _start(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        if self._closed or any(t.get_name() == name for t in self._aftermath):
+            work.close()
+            return
+        task = asyncio.create_task(work, name=name)
         self._aftermath.add(task)
-        task.add_done_callback(self._aftermath.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._aftermath.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
 
     async def _retry_recording(self) -> None:
         delay, longest = REPAIR_BACKOFF_SECONDS
@@ -221,9 +258,10 @@ class PipelinedWrites:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for _, written in [*self._in_flight, *self._outbox]:
+        for write, written in [*self._in_flight, *self._outbox]:
             if not written.done():
                 written.set_result(None)
+                self._publish_failed = self._publish_failed or write[0] in MESSAGES
         self._in_flight, self._outbox = [], []
         if self._publish_failed:
             await self._last_word()

@@ -152,6 +152,7 @@ async def test_a_redis_that_does_not_answer_holds_connects_once_and_not_again(
             sid = await manager.connect(f"eio-{n + 2}", "/")
             await manager.enter_room(sid, "/", f"user:{n}")
             assert await manager._publish({"method": "emit", "room": "user:a"}) is None
+            await manager.enter_room(sid, "/", "user:a")  # held already: nothing to write
             slowest = max(slowest, loop.time() - started)
             await asyncio.sleep(0.1)
         assert slowest < 0.5
@@ -208,3 +209,36 @@ async def test_close_sends_what_is_queued_and_leaves_nothing_running(
     assert all(task is None or task.done() for task in tasks)
     assert await manager._publish({"method": "emit", "room": "user:b"}) is None  # not sent
     assert manager._repair is None and manager._publisher is tasks[0]  # nothing started
+
+
+async def test_after_an_outage_that_also_cut_the_subscription_both_sides_sync(
+    nodes: tuple[Node, Node], redis: aioredis.Redis
+) -> None:
+    a, b = nodes
+    await a.connect("user:a")
+    await b.connect("user:b")
+    working = a.refuse_writes()
+    await a.manager.emit("lost", {}, namespace="/", room="user:b")
+    for client in await redis.client_list(_type="pubsub"):
+        if client["name"] == a.name:
+            await redis.client_kill_filter(_id=client["id"])
+    await asyncio.sleep(0.3)
+    await a.accept_writes(working)
+    await until(lambda: "sync.required" in b.events())  # b may have missed "lost"
+    await until(lambda: a.resyncs >= 1)  # a's own hook: its sockets sync, its views drop
+    await until(lambda: a.manager.listening.is_set())
+    assert "sync.required" not in a.events()  # a's sockets are told once, by the hook
+
+
+async def test_a_refused_message_makes_every_node_sync_and_leaves_the_records_alone(
+    nodes: tuple[Node, Node], redis: aioredis.Redis
+) -> None:
+    a, b = nodes
+    await b.connect("user:b")
+    odd = room_key(a.manager.channel, "/", "user:odd")
+    await redis.set(odd, "x")  # the fan-out script's SMEMBERS on it: WRONGTYPE
+    await a.manager.emit("refused", {}, namespace="/", room=["user:odd", "user:b"])
+    await until(lambda: "sync.required" in b.events())  # b may have missed "refused"
+    assert "refused" not in b.events()
+    assert a.manager.listening.is_set() and not a.manager._rooms_unrecorded
+    assert a.resyncs == 0

@@ -11,7 +11,8 @@ reconnects on its own schedule, silently. This manager re-subscribes quickly and
 confirmed the new subscription (or a probe found it deaf, see signaling.fanout_subscription),
 records this node's rooms again and tells its sockets to `sync`: anything committed while the
 node was deaf is then read from the store. Writes are pipelined, and a failed write makes the
-node record its rooms again and its sockets (or every node's) sync (signaling.fanout_writes).
+node record its rooms again and its sockets (and, if a message was lost, the other nodes')
+sync (signaling.fanout_writes).
 Messages are encoded with orjson.
 """
 
@@ -30,7 +31,7 @@ from signaling.direct_emit import DirectEmit
 from signaling.fanout_subscription import PROBE_SECONDS, WatchedSubscription
 from signaling.fanout_writes import PipelinedWrites, Write
 from signaling.packets import OrjsonCodec
-from signaling.room_directory import FANOUT_SCRIPT, RoomDirectory, node_channel_prefix, room_key
+from signaling.room_directory import RoomDirectory, node_channel_prefix, room_key
 from signaling.room_index import IndexedRooms
 from signaling.rooms import addressed_across_nodes
 
@@ -67,7 +68,6 @@ class ResyncingRedisManager(
             probe_seconds=probe_seconds,
         )
         self._timeout = timeout
-        self._script = FANOUT_SCRIPT
         self._resync_local: Resync | None = None
         self._node_prefix = node_channel_prefix(channel)
         self._node_channel = self._node_prefix + self.host_id
@@ -141,8 +141,9 @@ class ResyncingRedisManager(
             await self._resync_local_sockets()
         return not self._rooms_unrecorded
 
-    def _everyone_sync_message(self) -> bytes:
-        """`sync.required` to every socket of every node, as python-socketio publishes it."""
+    def _others_sync_message(self) -> bytes:
+        """`sync.required` to every socket of the other nodes, as python-socketio publishes an
+        emit to the namespace (a node skips what carries its own host id)."""
         message = {
             "method": "emit",
             "event": SYNC_REQUIRED,
@@ -160,6 +161,3 @@ class ResyncingRedisManager(
     async def _resync_local_sockets(self) -> None:
         if self._resync_local is not None:
             await self._resync_local()
-
-    async def _ask_every_node_to_sync(self) -> None:
-        await self.emit(SYNC_REQUIRED, {"reason": "bus_reconnected"}, namespace="/")

@@ -12,9 +12,11 @@ records are suspect (a SADD may be lost, Redis may have restarted empty), so:
 - while Redis is unreachable (the last pipeline timed out or lost its connection), other writes
   are answered None at once, so that connects and emits do not wait on a Redis that is away;
   after a command Redis refused (OOM, READONLY, WRONGTYPE) they still go, since it answers;
-- once the records are back, every node's sockets are asked to sync if a message was among the
-  lost writes, else only this node's (other nodes' emits may have skipped it). Writes dropped
-  while the last retry was in flight make one more round of records first.
+- once the records are back, this node's sockets sync (other nodes' emits may have skipped
+  it), and the other nodes' too if a message was among the lost writes. Writes dropped while
+  the last retry was in flight make one more round of records first;
+- a refused message whose records stand makes the other nodes' sockets sync at once (this
+  node's had it: local recipients are served before the publish).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 from signaling.fanout_subscription import PROBE
+from signaling.room_directory import FANOUT_SCRIPT
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +61,8 @@ class PipelinedWrites:
     # provided by the manager (annotations only)
     local_rooms: Callable[[], list[tuple[str, Any]]]
     _room_key: Callable[[str, Any], str]
-    _script: str
-    _everyone_sync_message: Callable[[], bytes]
+    _others_sync_message: Callable[[], bytes]
     _resync_local_sockets: Callable[[], Coroutine[Any, Any, None]]
-    _ask_every_node_to_sync: Callable[[], Coroutine[Any, Any, None]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,14 +125,13 @@ class PipelinedWrites:
         results, outcome = await self._send(records + writes)
         if outcome != "unreachable":
             self._unreachable = False
-        pings = [r for w, r in zip(writes, results[len(records) :], strict=True) if w[0] == "ping"]
-        recorded = outcome != "unreachable" and None not in results[: len(records)] + pings
-        if recovering and recorded:
+        taken, sent = results[: len(records)], results[len(records) :]
+        if recovering and _records_taken(outcome, taken, writes, sent):
             if self._dropped:  # lost while this retry was in flight: another round now
                 self._queue(("ping",))
             else:
                 self._recovered()
-        return results[len(records) :]
+        return sent
 
     def _room_records(self) -> list[Write]:
         present = [("sadd", self._room_key(ns, room)) for ns, room in self.local_rooms()]
@@ -169,7 +169,7 @@ class PipelinedWrites:
             pipe.publish(self.channel, write[1])
         elif kind == "fanout":
             keys, payload = write[1], write[2]
-            pipe.eval(self._script, len(keys), *keys, self.host_id, self._node_prefix, payload)
+            pipe.eval(FANOUT_SCRIPT, len(keys), *keys, self.host_id, self._node_prefix, payload)
         elif kind == "sadd":
             pipe.sadd(write[1], self.host_id)
         elif kind == "srem":
@@ -217,14 +217,16 @@ class PipelinedWrites:
             self.listening.set()
         self._start(self._resync_local_sockets(), "fanout-resync")  # also drops stale views
         if self._publish_failed and not self._closed:
-            self._publish_failed = False
-            self._queue(("publish", self._everyone_sync_message()))  # the other nodes
+            self._ask_other_nodes_to_sync()
 
     async def _sync_after_refusal(self) -> None:
         await asyncio.sleep(REPAIR_BACKOFF_SECONDS[0])  # gathers refusals; at most 4 a second
         if self._publish_failed and not self._rooms_unrecorded and not self._closed:
-            self._publish_failed = False
-            await self._ask_every_node_to_sync()
+            self._ask_other_nodes_to_sync()
+
+    def _ask_other_nodes_to_sync(self) -> None:
+        self._publish_failed = False
+        self._queue(("publish", self._others_sync_message()))  # if lost, counted again
 
     def _start(self, work: Coroutine[Any, Any, None], name: str) -> None:
         if self._closed or any(t.get_name() == name for t in self._aftermath):
@@ -267,10 +269,20 @@ class PipelinedWrites:
             await self._last_word()
 
     async def _last_word(self) -> None:
-        """Messages Redis did not take and no retry will cover: ask every node to sync."""
+        """Messages Redis did not take and no retry will cover: ask the other nodes to sync."""
         try:
-            message = self._everyone_sync_message()
+            message = self._others_sync_message()
             await asyncio.wait_for(self.redis.publish(self.channel, message), self._timeout)
         except Exception as exc:
-            log.error("closing with messages Redis did not take; other nodes were not told to sync")
-            log.debug("the last sync request failed: %r", exc)
+            log.error("closing with lost messages; the other nodes were not told to sync: %r", exc)
+
+
+def _records_taken(
+    outcome: Outcome, records: list[Any], writes: list[Write], sent: list[Any]
+) -> bool:
+    """Whether a recovery batch recorded the rooms: a refused message in it does not count
+    against them, a refused record or ping does."""
+    if outcome != "refused":
+        return outcome == "ok"
+    pings = (result for write, result in zip(writes, sent, strict=True) if write[0] == "ping")
+    return None not in records and None not in pings

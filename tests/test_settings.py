@@ -51,6 +51,8 @@ def test_origins_from_env_as_comma_list(monkeypatch: pytest.MonkeyPatch) -> None
         ("RTSERVER_DATABASE_URL", "mysql://x", "database_url"),
         ("RTSERVER_ALLOWED_ORIGINS", "console.example", "allowed_origins"),
         ("RTSERVER_ACCESS_TOKEN_TTL_SECONDS", "5", "access_token_ttl_seconds"),
+        ("RTSERVER_REDIS_PROBE_SECONDS", "0.5", "redis_probe_seconds"),
+        ("RTSERVER_REDIS_PROBE_SECONDS", "soon", "redis_probe_seconds"),
     ],
 )
 def test_invalid_values_name_the_key(

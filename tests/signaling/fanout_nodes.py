@@ -91,6 +91,14 @@ async def until(check: Callable[[], bool], seconds: float = 5) -> None:
         await asyncio.sleep(0.01)
 
 
+async def wrong_type_room(redis: aioredis.Redis, node: Node, room: str) -> str:
+    """Makes the room's key a string: Redis refuses SADD to it and the fan-out script's
+    SMEMBERS on it (WRONGTYPE) until the key is deleted. Returns the key."""
+    key = room_key(node.manager.channel, "/", room)
+    await redis.set(key, "x")
+    return key
+
+
 async def members(redis: aioredis.Redis, channel: str, room: str) -> set[str]:
     found = await redis.smembers(room_key(channel, "/", room))
     return {m.decode() if isinstance(m, bytes) else m for m in found}

@@ -23,12 +23,18 @@ async def _drop_subscription(node: Node) -> None:
     await until(lambda: node.own_channel.encode() not in pubsub.channels)
 
 
+async def _sender_and_probed(start_node: NodeFactory) -> tuple[Node, Node]:
+    """Node a sends; node b, in room user:b, has its probe run by hand (its interval is long)."""
+    a = await start_node()
+    b = await start_node(probe_seconds=60)
+    await b.connect("user:b")
+    return a, b
+
+
 async def test_the_probe_finds_a_subscription_redis_no_longer_has(
     start_node: NodeFactory, redis: aioredis.Redis
 ) -> None:
-    a = await start_node()
-    b = await start_node(probe_seconds=60)  # the probe is run by hand here
-    await b.connect("user:b")
+    a, b = await _sender_and_probed(start_node)
     await _drop_subscription(b)
     await a.manager.emit("unheard", {}, namespace="/", room="user:b")
     assert await members(redis, a.manager.channel, "user:b") == set()  # nobody received it
@@ -62,9 +68,7 @@ async def test_the_probe_finds_a_subscription_that_delivers_nothing(
 async def test_the_probe_finds_room_records_redis_lost(
     start_node: NodeFactory, redis: aioredis.Redis
 ) -> None:
-    a = await start_node()
-    b = await start_node(probe_seconds=60)  # the probe is run by hand here
-    await b.connect("user:b")
+    a, b = await _sender_and_probed(start_node)
     channel = a.manager.channel
     # as FLUSHALL would (other tests share this Redis)
     await redis.delete(room_key(channel, "/", "user:b"), f"{channel}:recorded:{b.manager.host_id}")

@@ -14,7 +14,14 @@ import redis.asyncio as aioredis
 
 from signaling.fanout import ResyncingRedisManager
 from signaling.room_directory import room_key
-from tests.signaling.fanout_nodes import REFUSING_REDIS, Node, RecordingServer, members, until
+from tests.signaling.fanout_nodes import (
+    REFUSING_REDIS,
+    Node,
+    RecordingServer,
+    members,
+    until,
+    wrong_type_room,
+)
 
 
 async def _subscriber(url: str, channel: str) -> aioredis.client.PubSub:
@@ -164,8 +171,7 @@ async def test_a_command_redis_keeps_refusing_does_not_stop_the_others(
 ) -> None:
     a, b = nodes
     await b.connect("user:b")
-    odd = room_key(a.manager.channel, "/", "user:odd")
-    await redis.set(odd, "x")  # SADD to it: WRONGTYPE, until it is deleted
+    odd = await wrong_type_room(redis, a, "user:odd")
     await a.connect("user:a", "user:odd")
     assert a.manager._rooms_unrecorded
     published = await a.manager._publish(
@@ -235,8 +241,7 @@ async def test_a_refused_message_makes_every_node_sync_and_leaves_the_records_al
 ) -> None:
     a, b = nodes
     await b.connect("user:b")
-    odd = room_key(a.manager.channel, "/", "user:odd")
-    await redis.set(odd, "x")  # the fan-out script's SMEMBERS on it: WRONGTYPE
+    await wrong_type_room(redis, a, "user:odd")
     await a.manager.emit("refused", {}, namespace="/", room=["user:odd", "user:b"])
     await until(lambda: "sync.required" in b.events())  # b may have missed "refused"
     assert "refused" not in b.events()
